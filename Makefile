@@ -1,0 +1,126 @@
+# rtj build. `make` = build/librtj.a + build/rtj-run for this machine; `make test`, `make bench`,
+# `make clean`; `make ARCH=aarch64` cross-builds (aarch64-linux-gnu-gcc) into build/aarch64/.
+# Only files under an ISA's folder get that ISA's flags: the library runs on any CPU of the architecture.
+
+ARCH ?= $(shell uname -m)
+ifeq ($(ARCH),arm64)
+  ARCH := aarch64
+endif
+HOST_ARCH := $(shell uname -m)
+
+ifeq ($(ARCH),$(HOST_ARCH))
+  BUILD := build
+else
+  BUILD := build/$(ARCH)
+  ifeq ($(ARCH),aarch64)
+    CC := aarch64-linux-gnu-gcc
+  endif
+endif
+
+# -O2, not -O3: GCC 12 at -O3 put register copies and spills into the micro-kernels' inner loops
+# (../shared/notes/zen4.md).
+OPT ?= -O2
+WERROR ?=
+SAN ?=
+CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra $(WERROR) \
+               -fno-math-errno -Iinclude $(SAN)
+LDLIBS := -lm -lpthread
+
+AVX2_FLAGS := -mavx2 -mfma -mf16c
+AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx512vnni
+NEON_FLAGS := -march=armv8-a
+DOTPROD_FLAGS := -march=armv8.2-a+dotprod
+
+PORTABLE_SRC := $(wildcard arch/*.c) $(wildcard arch/scalar/*.c) $(wildcard kernels/*.c) \
+                $(wildcard model/*.c) $(wildcard tokenizer/*.c)
+PORTABLE_SRC := $(filter-out kernels/ref.c,$(PORTABLE_SRC))
+ifeq ($(ARCH),x86_64)
+  ISA_SRC := $(wildcard arch/x86/avx2/*.c) $(wildcard arch/x86/avx512/*.c)
+else ifeq ($(ARCH),aarch64)
+  ISA_SRC := $(wildcard arch/arm/neon/*.c) $(wildcard arch/arm/dotprod/*.c)
+endif
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
+
+TEST_SRC := $(wildcard tests/*.c) kernels/ref.c
+TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_COMMON := bench/bench_common.c
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out $(BENCH_COMMON),$(BENCH_SRC)))
+
+LIB := $(BUILD)/librtj.a
+RUN := $(BUILD)/rtj-run
+TESTS := $(BUILD)/tests/rtj_tests
+
+.PHONY: all test test-native test-aarch64 bench clean
+all: $(LIB) $(RUN)
+
+$(BUILD)/obj/arch/x86/avx2/%.o: arch/x86/avx2/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/arch/x86/avx512/%.o: arch/x86/avx512/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/arch/arm/neon/%.o: arch/arm/neon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NEON_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/arch/arm/dotprod/%.o: arch/arm/dotprod/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(DOTPROD_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(RUN): $(BUILD)/obj/cli/rtj_run.o $(LIB)
+	$(CC) $(SAN) $^ -o $@ $(LDLIBS)
+
+# ---- tests ----------------------------------------------------------------------------------------
+# Criterion for aarch64: its arm64 runtime unpacked into a private sysroot (tools/aarch64-sysroot.sh);
+# the amd64 headers serve both.
+SYSROOT_AARCH64 ?= build/sysroot-aarch64
+ifeq ($(ARCH),aarch64)
+  TEST_LDLIBS := -L$(SYSROOT_AARCH64)/usr/lib/aarch64-linux-gnu -l:libcriterion.so.3 \
+     -Wl,-rpath-link,$(SYSROOT_AARCH64)/usr/lib/aarch64-linux-gnu:$(SYSROOT_AARCH64)/lib/aarch64-linux-gnu
+else
+  TEST_LDLIBS := -lcriterion
+endif
+
+$(TESTS): $(TEST_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $^ -o $@ $(TEST_LDLIBS) $(LDLIBS)
+
+TEST_JOBS ?= 2
+# The native suite, then the aarch64 suite under qemu on a CPU without dotprod and on one with it.
+test: test-native test-aarch64
+
+test-native: $(TESTS)
+	$(TESTS) -j$(TEST_JOBS)
+
+QEMU_CPUS ?= cortex-a53 neoverse-n1 max
+test-aarch64:
+	tools/aarch64-sysroot.sh $(SYSROOT_AARCH64)
+	$(MAKE) ARCH=aarch64 build/aarch64/tests/rtj_tests
+	tools/binfmt-aarch64.sh
+	@set -e; for cpu in $(QEMU_CPUS); do \
+	  echo "== aarch64 tests under qemu -cpu $$cpu"; \
+	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64):/usr/aarch64-linux-gnu \
+	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS); \
+	done
+
+# ---- benchmarks -----------------------------------------------------------------------------------
+BENCH_FORMAT ?= table
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/obj/bench/bench_common.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $^ -o $@ -ldl $(LDLIBS)
+
+bench: $(BENCH_BIN)
+	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,); done
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

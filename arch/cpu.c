@@ -1,0 +1,49 @@
+/* The pure half of CPU detection: what a feature struct allows. Portable, no intrinsics. */
+#include "cpu.h"
+
+#include <string.h>
+
+/* XCR0 bits: 1 SSE (XMM) state, 2 AVX (upper YMM) state, 5-7 AVX-512 (opmask, ZMM0-15 upper halves,
+ * ZMM16-31). The OS must save all of them, or the registers are silently clobbered on a context switch. */
+#define XCR0_YMM 0x6u
+#define XCR0_ZMM 0xE6u
+
+bool rtj_cpu_can_run(const rtj_cpu_info *cpu, enum rtj_isa isa)
+{
+    switch (isa) {
+    case RTJ_ISA_SCALAR:
+        return true;
+    case RTJ_ISA_AVX2:
+        return cpu->arch == RTJ_ARCH_X86_64 && cpu->osxsave && cpu->avx && cpu->avx2 && cpu->fma &&
+               (cpu->xcr0 & XCR0_YMM) == XCR0_YMM;
+    case RTJ_ISA_AVX512:
+        /* The AVX-512 kernels also use AVX2/FMA forms on ymm and the BW/DQ/VL subsets (masks on
+         * byte and dword lanes), so all of them are required. */
+        return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2) && cpu->avx512f && cpu->avx512dq && cpu->avx512bw &&
+               cpu->avx512vl && (cpu->xcr0 & XCR0_ZMM) == XCR0_ZMM;
+    case RTJ_ISA_NEON:
+        return cpu->arch == RTJ_ARCH_AARCH64 && cpu->neon;
+    default:
+        return false;
+    }
+}
+
+bool rtj_cpu_has_avx512_vnni(const rtj_cpu_info *cpu)
+{
+    return rtj_cpu_can_run(cpu, RTJ_ISA_AVX512) && cpu->avx512vnni;
+}
+
+static const char *const isa_names[RTJ_ISA_COUNT] = {"auto", "scalar", "avx2", "avx512", "neon"};
+
+const char *rtj_isa_name(enum rtj_isa isa)
+{
+    return (unsigned)isa < RTJ_ISA_COUNT ? isa_names[isa] : "?";
+}
+
+enum rtj_isa rtj_isa_from_name(const char *name)
+{
+    for (int i = RTJ_ISA_SCALAR; i < RTJ_ISA_COUNT; i++)
+        if (name && strcmp(name, isa_names[i]) == 0)
+            return (enum rtj_isa)i;
+    return RTJ_ISA_AUTO;
+}

@@ -1,0 +1,4 @@
+/* The portable build of the shared row and elementwise kernels (no ISA flags). */
+#include "vec.h"
+#include "../../kernels/kernel_list.h"
+#include "../../kernels/f32_vec_kernels.inc"

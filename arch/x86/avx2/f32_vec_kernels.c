@@ -1,0 +1,4 @@
+/* AVX2+FMA build of the shared row and elementwise kernels. */
+#include "vec.h"
+#include "../../../kernels/kernel_list.h"
+#include "../../../kernels/f32_vec_kernels.inc"

@@ -1,0 +1,4 @@
+/* AVX-512 build of the shared row and elementwise kernels. */
+#include "vec.h"
+#include "../../../kernels/kernel_list.h"
+#include "../../../kernels/f32_vec_kernels.inc"

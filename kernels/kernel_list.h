@@ -1,0 +1,38 @@
+/* Every ISA's kernels by name: <what>_<type>_<tile>__<isa>. The dispatch table (kernels/dispatch.c) is the
+ * one list that tests and benchmarks walk: each ISA's table holds exactly one kernel of each family. */
+#ifndef RTJ_KERNEL_LIST_H
+#define RTJ_KERNEL_LIST_H
+
+#include "rtj_kernels.h"
+
+#define RTJ_DECLARE_VEC_KERNELS(isa)                                                                    \
+    void rtj_f32_softmax__##isa(size_t n, const float *x, const float *mask, float *y);                \
+    void rtj_f32_layernorm__##isa(size_t rows, size_t n, const float *x, size_t ldx, const float *res, \
+                                  size_t ldres, const float *gamma, const float *beta, float eps,       \
+                                  float *y, size_t ldy);                                                \
+    void rtj_f32_gelu__##isa(size_t n, const float *x, float *y);                                       \
+    void rtj_f32_tanh__##isa(size_t n, const float *x, float *y);                                       \
+    void rtj_f32_embed__##isa(size_t seq, const int32_t *ids, const int32_t *types, size_t pos0,        \
+                              const float *word, const float *pos, const float *type, size_t hidden,    \
+                              float *out, size_t ldo);
+
+#define RTJ_DECLARE_GEMM_UKERNEL(name)                                                                  \
+    void name(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w, float *c,   \
+              size_t ldc, int accumulate, const rtj_f32_epi *epi);
+
+RTJ_DECLARE_VEC_KERNELS(scalar)
+RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_4x8__scalar)
+
+#if defined(__x86_64__)
+RTJ_DECLARE_VEC_KERNELS(avx2)
+RTJ_DECLARE_VEC_KERNELS(avx512)
+RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x16__avx2)
+RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x32__avx512)
+#endif
+
+#if defined(__aarch64__)
+RTJ_DECLARE_VEC_KERNELS(neon)
+RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x12__neon)
+#endif
+
+#endif

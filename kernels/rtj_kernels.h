@@ -1,0 +1,141 @@
+/* rtj kernel interface: one fixed C signature per kernel family, the dispatch table that holds one ISA's
+ * kernels, and the ISA-independent drivers (blocked GEMM, batched GEMM, attention) built on them.
+ * Internal to the library: the public API lives in include/rtj.h. */
+#ifndef RTJ_KERNELS_H
+#define RTJ_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../arch/cpu.h"
+
+/* ---- GEMM micro-kernel ---------------------------------------------------------------------------
+ * Computes one register tile of C[mr, nr] from mr rows of A (row-major, row stride lda, kc values each)
+ * and one packed weight panel (kc x NR floats: for each k, NR consecutive output columns; columns past
+ * the weight's N are zero). 1 <= mr <= MR, 1 <= nr <= NR; only the mr x nr tile of C is touched.
+ *   accumulate = 0:  acc = A*W          accumulate = 1:  acc = C + A*W
+ * epi == NULL: C = acc (a K block that is not the last). Otherwise the last K block's epilogue:
+ *   y = alpha * acc + bias[j]           (bias: NR floats, padded; NULL = no bias)
+ *   op GELU:      C = gelu(y)           op RESIDUAL:  C = y + res[i * ldres + j]
+ * The epilogue sees the full sum, so it is applied exactly once, after the last K block. */
+enum rtj_epi_op { RTJ_EPI_NONE = 0, RTJ_EPI_GELU = 1, RTJ_EPI_RESIDUAL = 2 };
+
+typedef struct rtj_f32_epi {
+    float alpha;
+    const float *bias;
+    enum rtj_epi_op op;
+    const float *res; /* tile's (0,0) of the residual, for RTJ_EPI_RESIDUAL */
+    size_t ldres;
+} rtj_f32_epi;
+
+typedef void (*rtj_f32_gemm_ukernel_fn)(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
+                                        const float *w, float *c, size_t ldc, int accumulate,
+                                        const rtj_f32_epi *epi);
+
+/* ---- Elementwise and row kernels (each has a __ref in double, see kernels/ref.h) ------------------ */
+/* y = softmax(x + mask) over n values; mask is additive (NULL = none); y may alias x. */
+typedef void (*rtj_f32_softmax_fn)(size_t n, const float *x, const float *mask, float *y);
+/* y = LayerNorm(x + res) * gamma + beta over each of rows rows of n values; res may be NULL; eps > 0.
+ * y may alias x (not res). */
+typedef void (*rtj_f32_layernorm_fn)(size_t rows, size_t n, const float *x, size_t ldx, const float *res,
+                                     size_t ldres, const float *gamma, const float *beta, float eps,
+                                     float *y, size_t ldy);
+/* y = f(x) elementwise; y may alias x. */
+typedef void (*rtj_f32_unary_fn)(size_t n, const float *x, float *y);
+/* out[t, :] = word[ids[t], :] + pos[pos0 + t, :] + type[types[t], :] for t < seq (types NULL = type 0).
+ * Ids are trusted here: the caller validates them against the table sizes. */
+typedef void (*rtj_f32_embed_fn)(size_t seq, const int32_t *ids, const int32_t *types, size_t pos0,
+                                 const float *word, const float *pos, const float *type, size_t hidden,
+                                 float *out, size_t ldo);
+
+/* ---- The dispatch table: one ISA's kernels and the tile sizes that go with them -------------------- */
+typedef struct rtj_kernels {
+    enum rtj_isa isa;
+    const char *name;               /* "avx512", ... */
+    rtj_f32_gemm_ukernel_fn f32_gemm_ukernel;
+    const char *f32_gemm_ukernel_name; /* e.g. "f32_gemm_ukernel_8x32__avx512" */
+    size_t f32_gemm_mr, f32_gemm_nr; /* register tile */
+    size_t f32_gemm_kc;              /* K block: the W panel slice kc x NR stays in L1/L2 */
+    size_t f32_gemm_mc;              /* M block: the A slice mc x kc stays in L2 */
+    rtj_f32_softmax_fn f32_softmax;
+    rtj_f32_layernorm_fn f32_layernorm;
+    rtj_f32_unary_fn f32_gelu;
+    rtj_f32_unary_fn f32_tanh;
+    rtj_f32_embed_fn f32_embed;
+} rtj_kernels;
+
+/* Pure: the best table the given CPU can run, or, with force != RTJ_ISA_AUTO, that ISA's table.
+ * Returns 0, or -1 when the CPU cannot run the forced ISA or it was not built in (out untouched). */
+int rtj_kernels_select(const rtj_cpu_info *cpu, enum rtj_isa force, rtj_kernels *out);
+/* The table of this process: CPU read and RTJ_ISA applied once (pthread_once). NULL when RTJ_ISA names
+ * an ISA this CPU cannot run or an unknown value; rtj_kernels_error() then says why. */
+const rtj_kernels *rtj_kernels_get(void);
+const char *rtj_kernels_error(void);
+/* The table of one ISA if this CPU can run it, else NULL: how tests and benchmarks walk every ISA. */
+const rtj_kernels *rtj_kernels_for_isa(enum rtj_isa isa);
+/* This CPU as read once (the same read the table came from). */
+const rtj_cpu_info *rtj_cpu_get(void);
+
+/* ---- Packed weights and the blocked GEMM driver -------------------------------------------------- */
+/* W [n, k] row-major as Hugging Face stores Linear weights ([out, in]), packed for one table's NR and KC:
+ * for each K block kb (kc_b = min(KC, k - k0)), for each panel p of NR columns: kc_b x NR floats at
+ * data + k0 * n_pad + p * kc_b * NR. bias is padded to n_pad with zeros (all zero if none given). */
+typedef struct rtj_f32_packed_w {
+    size_t n, k, n_pad, nr, kc;
+    float *data;
+    float *bias;
+} rtj_f32_packed_w;
+
+/* Pack W (row stride ldw) and bias (NULL = zero). w_is_kn = 1 reads W as [k, n] (ldw = its row stride)
+ * instead: how attention packs V. Returns 0, or -1 when out of memory. */
+int rtj_f32_pack_w(const rtj_kernels *kt, size_t n, size_t k, const float *w, size_t ldw, int w_is_kn,
+                   const float *bias, rtj_f32_packed_w *out);
+void rtj_f32_packed_w_free(rtj_f32_packed_w *w);
+/* Bytes rtj_f32_pack_w_into needs: for scratch-packed operands (attention's K and V) that must not
+ * allocate on every call. */
+size_t rtj_f32_packed_size(const rtj_kernels *kt, size_t n, size_t k);
+void rtj_f32_pack_w_into(const rtj_kernels *kt, size_t n, size_t k, const float *w, size_t ldw,
+                         int w_is_kn, float *data);
+
+/* C[m, n] = epilogue(A[m, k] * W^T) over output columns [col0, col1) (both multiples of NR, or col1 = n):
+ * the unit of work a thread takes. op RTJ_EPI_RESIDUAL reads res[m, n] (row stride ldres), which must not
+ * alias C when k > KC. alpha scales the product before the bias. */
+void rtj_f32_gemm_cols(const rtj_kernels *kt, size_t m, const float *a, size_t lda,
+                       const rtj_f32_packed_w *w, float alpha, enum rtj_epi_op op, const float *res,
+                       size_t ldres, float *c, size_t ldc, size_t col0, size_t col1);
+/* All columns. */
+void rtj_f32_gemm(const rtj_kernels *kt, size_t m, const float *a, size_t lda, const rtj_f32_packed_w *w,
+                  float alpha, enum rtj_epi_op op, const float *res, size_t ldres, float *c, size_t ldc);
+/* Same GEMM with data already packed by rtj_f32_pack_w_into (no bias): used for scratch operands. */
+void rtj_f32_gemm_packed_data(const rtj_kernels *kt, size_t m, size_t n, size_t k, const float *a,
+                              size_t lda, const float *wdata, float alpha, float *c, size_t ldc);
+
+/* ---- Batched strided GEMM (attention's per-head products) ---------------------------------------- */
+/* For b < batch: C_b[m, n] = alpha * A_b[m, k] * op(B_b), A_b = a + b*stride_a (row stride lda),
+ * B_b = bm + b*stride_b, read as [n, k] (b_is_kn = 0: Q*K^T) or [k, n] (b_is_kn = 1: P*V), row stride ldb;
+ * C_b = c + b*stride_c (row stride ldc). scratch: rtj_f32_gemm_batched_scratch floats. */
+size_t rtj_f32_gemm_batched_scratch(const rtj_kernels *kt, size_t n, size_t k);
+void rtj_f32_gemm_batched(const rtj_kernels *kt, size_t batch, size_t m, size_t n, size_t k, float alpha,
+                          const float *a, size_t lda, size_t stride_a, const float *bm, size_t ldb,
+                          size_t stride_b, int b_is_kn, float *c, size_t ldc, size_t stride_c,
+                          float *scratch);
+
+/* ---- Attention for one sequence ------------------------------------------------------------------- */
+/* out[:, h*d:(h+1)*d] = softmax(Q_h K_h^T / sqrt(d) + mask) V_h for each head h < heads, where Q_h is
+ * columns h*d.. of q (row stride ldq; seq rows), likewise K, V; mask: seq additive values (NULL = none).
+ * Query rows are taken RTJ_ATTN_QBLOCK at a time so the scores block stays in L2 at seq 512.
+ * scratch: rtj_f32_attention_scratch floats. attention_head does one head: the unit a thread takes. */
+#define RTJ_ATTN_QBLOCK 64
+size_t rtj_f32_attention_scratch(const rtj_kernels *kt, size_t seq, size_t head_dim);
+void rtj_f32_attention_head(const rtj_kernels *kt, size_t seq, size_t head_dim, const float *q, size_t ldq,
+                            const float *k, size_t ldk, const float *v, size_t ldv, const float *mask,
+                            float *out, size_t ldo, float *scratch);
+void rtj_f32_attention(const rtj_kernels *kt, size_t seq, size_t heads, size_t head_dim, const float *q,
+                       size_t ldq, const float *k, size_t ldk, const float *v, size_t ldv,
+                       const float *mask, float *out, size_t ldo, float *scratch);
+
+/* 64-byte aligned allocation (cache line, one zmm); free with rtj_free. NULL on failure or size 0. */
+void *rtj_alloc(size_t bytes);
+void rtj_free(void *p);
+
+#endif
