@@ -98,7 +98,7 @@ TEST_JOBS ?= 2
 test: test-native test-aarch64
 
 test-native: $(TESTS)
-	$(TESTS) -j$(TEST_JOBS)
+	$(TESTS) -j$(TEST_JOBS) --verbose
 
 QEMU_CPUS ?= cortex-a53 neoverse-n1 max
 test-aarch64:
@@ -108,7 +108,7 @@ test-aarch64:
 	@set -e; for cpu in $(QEMU_CPUS); do \
 	  echo "== aarch64 tests under qemu -cpu $$cpu"; \
 	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64):/usr/aarch64-linux-gnu \
-	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS); \
+	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose; \
 	done
 
 # ---- benchmarks -----------------------------------------------------------------------------------
@@ -123,4 +123,4 @@ bench: $(BENCH_BIN)
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
