@@ -118,7 +118,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/obj/bench/bench_common.o $(LIB
 	$(CC) $(SAN) $^ -o $@ -ldl $(LDLIBS)
 
 bench: $(BENCH_BIN)
-	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,); done
+	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,) $(BENCH_ARGS); done
 
 clean:
 	rm -rf build
