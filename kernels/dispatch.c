@@ -12,11 +12,16 @@
     .f32_gemm_ukernel = fn, .f32_gemm_ukernel_name = #fn, .f32_gemm_mr = mr_, .f32_gemm_nr = nr_,       \
     .f32_gemm_kc = kc_, .f32_gemm_mc = mc_
 
+#define Q8_GEMM_UKERNEL(fn, mr_, nr_, act_max_)                                                          \
+    .q8_gemm_ukernel = fn, .q8_gemm_ukernel_name = #fn, .q8_gemm_mr = mr_, .q8_gemm_nr = nr_,           \
+    .q8_act_max = act_max_
+
 /* KC and MC: the kc x NR W panel in L1/L2 and the MC x KC slice of A in L2 (1 MiB on Zen 4); measured
  * with bench/bench_f32_gemm. */
 static const rtj_kernels table_scalar = {
     .isa = RTJ_ISA_SCALAR, .name = "scalar",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_4x8__scalar, 4, 8, 256, 128), VEC_KERNELS(scalar)};
+    GEMM_UKERNEL(rtj_f32_gemm_ukernel_4x8__scalar, 4, 8, 256, 128),
+    Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_4x16__scalar, 4, 16, 255), VEC_KERNELS(scalar)};
 
 #if defined(__x86_64__)
 static const rtj_kernels table_avx2 = {
@@ -54,6 +59,18 @@ static const rtj_kernels *built_table(enum rtj_isa isa)
     }
 }
 
+/* The INT8 kernel depends on capabilities beyond the table's ISA (VNNI, dotprod): chosen here.
+ * Until an ISA has its own INT8 kernel it runs the portable one. */
+static void choose_q8(const rtj_cpu_info *cpu, rtj_kernels *t)
+{
+    (void)cpu;
+    t->q8_gemm_ukernel = table_scalar.q8_gemm_ukernel;
+    t->q8_gemm_ukernel_name = table_scalar.q8_gemm_ukernel_name;
+    t->q8_gemm_mr = table_scalar.q8_gemm_mr;
+    t->q8_gemm_nr = table_scalar.q8_gemm_nr;
+    t->q8_act_max = table_scalar.q8_act_max;
+}
+
 /* Best first. */
 static const enum rtj_isa preference[] = {RTJ_ISA_AVX512, RTJ_ISA_AVX2, RTJ_ISA_NEON, RTJ_ISA_SCALAR};
 
@@ -64,12 +81,14 @@ int rtj_kernels_select(const rtj_cpu_info *cpu, enum rtj_isa force, rtj_kernels 
         if (!t || !rtj_cpu_can_run(cpu, force))
             return -1;
         *out = *t;
+        choose_q8(cpu, out);
         return 0;
     }
     for (size_t i = 0; i < sizeof preference / sizeof preference[0]; i++) {
         const rtj_kernels *t = built_table(preference[i]);
         if (t && rtj_cpu_can_run(cpu, preference[i])) {
             *out = *t;
+            choose_q8(cpu, out);
             return 0;
         }
     }
@@ -82,10 +101,14 @@ static rtj_cpu_info dispatch_cpu;
 static rtj_kernels dispatch_table;
 static const rtj_kernels *dispatch_active;
 static char dispatch_error[160];
+static rtj_kernels dispatch_isa_tables[RTJ_ISA_COUNT];
+static bool dispatch_isa_ok[RTJ_ISA_COUNT];
 
 static void dispatch_init(void)
 {
     rtj_cpu_read(&dispatch_cpu);
+    for (int i = RTJ_ISA_SCALAR; i < RTJ_ISA_COUNT; i++)
+        dispatch_isa_ok[i] = rtj_kernels_select(&dispatch_cpu, (enum rtj_isa)i, &dispatch_isa_tables[i]) == 0;
     const char *env = getenv("RTJ_ISA");
     enum rtj_isa force = RTJ_ISA_AUTO;
     if (env && *env && !(env[0] == 'a' && env[1] == 'u')) {
@@ -125,5 +148,7 @@ const rtj_cpu_info *rtj_cpu_get(void)
 const rtj_kernels *rtj_kernels_for_isa(enum rtj_isa isa)
 {
     pthread_once(&dispatch_once, dispatch_init);
-    return rtj_cpu_can_run(&dispatch_cpu, isa) ? built_table(isa) : NULL;
+    if ((unsigned)isa >= RTJ_ISA_COUNT || isa == RTJ_ISA_AUTO)
+        return NULL;
+    return dispatch_isa_ok[isa] ? &dispatch_isa_tables[isa] : NULL;
 }

@@ -20,7 +20,12 @@
     void name(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w, float *c,   \
               size_t ldc, int accumulate, const rtj_f32_epi *epi);
 
+#define RTJ_DECLARE_Q8_GEMM_UKERNEL(name)                                                               \
+    void name(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda, const int8_t *w,       \
+              size_t panel_stride, void *c, size_t ldc, const rtj_q8_epi *epi);
+
 RTJ_DECLARE_VEC_KERNELS(scalar)
+RTJ_DECLARE_Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_4x16__scalar)
 RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_4x8__scalar)
 
 #if defined(__x86_64__)

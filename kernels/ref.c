@@ -102,3 +102,15 @@ void rtj_f32_attention__ref(size_t seq, size_t heads, size_t d, const float *q, 
         }
     free(p);
 }
+
+void rtj_q8_gemm__ref(size_t m, size_t n, size_t k, const uint8_t *qa, size_t lda, const int8_t *qw,
+                      size_t ldw, int32_t *acc, size_t ldc)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            int64_t s = 0;
+            for (size_t kk = 0; kk < k; kk++)
+                s += (int64_t)qa[i * lda + kk] * qw[j * ldw + kk];
+            acc[i * ldc + j] = (int32_t)s;
+        }
+}

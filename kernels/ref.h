@@ -25,4 +25,8 @@ void rtj_f32_attention__ref(size_t seq, size_t heads, size_t d, const float *q, 
                             size_t ldk, const float *v, size_t ldv, const float *mask, double *out,
                             size_t ldo);
 
+/* Exact int32 sums acc[i][j] = sum_k qa[i][k] * qw[j][k] (qw [n, k] row-major, HF layout). */
+void rtj_q8_gemm__ref(size_t m, size_t n, size_t k, const uint8_t *qa, size_t lda, const int8_t *qw,
+                      size_t ldw, int32_t *acc, size_t ldc);
+
 #endif

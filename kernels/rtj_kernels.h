@@ -48,6 +48,35 @@ typedef void (*rtj_f32_embed_fn)(size_t seq, const int32_t *ids, const int32_t *
                                  const float *word, const float *pos, const float *type, size_t hidden,
                                  float *out, size_t ldo);
 
+/* ---- INT8 GEMM micro-kernel ----------------------------------------------------------------------
+ * Weights are symmetric per output channel: w[j][k] = w_scale[j] * q, q in [-127, 127], packed once in a
+ * layout that every ISA's kernel reads (so a model file needs one copy): panels of RTJ_Q8_PANEL = 16
+ * columns; within a panel, for each group of 4 k, 16 x 4 bytes, the 4 consecutive k of column 0, then of
+ * column 1, ... (one 32-bit lane = 4 k of one column: the operand of vpdpbusd and sdot). k is padded to
+ * k_pad (a multiple of 4) and n to n_pad (a multiple of 16) with zero weights.
+ * Activations are asymmetric u8 per row: x[i][k] = a_scale[i] * (q - a_zero[i]), q in [0, q8_act_max].
+ * A tile: acc[i][j] = sum_k qa[i][k] * qw[k][j] (exact int32), over k_pad values, reading NR/16 panels
+ * starting at w, panel_stride bytes apart. epi == NULL stores acc as int32 into (int32_t *)c (the exact
+ * check); otherwise
+ *     y = a_scale[i] * w_scale[j] * (acc - a_zero[i] * w_sum[j]) + bias[j]   (w_sum[j] = sum_k qw[k][j])
+ * then GELU or + res as for FP32, stored as float. */
+#define RTJ_Q8_PANEL 16
+
+typedef struct rtj_q8_epi {
+    const float *a_scale;   /* mr values */
+    const int32_t *a_zero;  /* mr values */
+    const float *w_scale;   /* NR values (padded) */
+    const int32_t *w_sum;   /* NR values */
+    const float *bias;      /* NR values, or NULL */
+    enum rtj_epi_op op;
+    const float *res;
+    size_t ldres;
+} rtj_q8_epi;
+
+typedef void (*rtj_q8_gemm_ukernel_fn)(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
+                                       const int8_t *w, size_t panel_stride, void *c, size_t ldc,
+                                       const rtj_q8_epi *epi);
+
 /* ---- The dispatch table: one ISA's kernels and the tile sizes that go with them -------------------- */
 typedef struct rtj_kernels {
     enum rtj_isa isa;
@@ -57,6 +86,10 @@ typedef struct rtj_kernels {
     size_t f32_gemm_mr, f32_gemm_nr; /* register tile */
     size_t f32_gemm_kc;              /* K block: the W panel slice kc x NR stays in L1/L2 */
     size_t f32_gemm_mc;              /* M block: the A slice mc x kc stays in L2 */
+    rtj_q8_gemm_ukernel_fn q8_gemm_ukernel;
+    const char *q8_gemm_ukernel_name;
+    size_t q8_gemm_mr, q8_gemm_nr;   /* nr: a multiple of RTJ_Q8_PANEL */
+    int q8_act_max;                  /* 255, or 127 where u8 x s8 pair sums would saturate int16 */
     rtj_f32_softmax_fn f32_softmax;
     rtj_f32_layernorm_fn f32_layernorm;
     rtj_f32_unary_fn f32_gelu;
@@ -133,6 +166,36 @@ void rtj_f32_attention_head(const rtj_kernels *kt, size_t seq, size_t head_dim, 
 void rtj_f32_attention(const rtj_kernels *kt, size_t seq, size_t heads, size_t head_dim, const float *q,
                        size_t ldq, const float *k, size_t ldk, const float *v, size_t ldv,
                        const float *mask, float *out, size_t ldo, float *scratch);
+
+/* ---- INT8 weights and the INT8 GEMM driver ------------------------------------------------------- */
+typedef struct rtj_q8_packed_w {
+    size_t n, k, n_pad, k_pad;
+    int8_t *data;     /* n_pad / 16 panels of k_pad * 16 bytes */
+    float *w_scale;   /* n_pad, 0 past n */
+    int32_t *w_sum;   /* n_pad */
+    float *bias;      /* n_pad, zeros where none given */
+} rtj_q8_packed_w;
+
+/* Quantize W [n, k] (row stride ldw; HF [out, in]) per output channel and pack it. The layout does not
+ * depend on the ISA. Returns 0, or -1 when out of memory. */
+int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out);
+void rtj_q8_packed_w_free(rtj_q8_packed_w *w);
+/* Per-row asymmetric quantization of x [m, k] into q [m, ldq] (ldq >= k rounded up to 4; padding filled
+ * with the zero point) with q in [0, qmax]; the range always includes 0 so that 0 is exact. */
+void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q, size_t ldq,
+                          float *scale, int32_t *zero);
+/* Bytes of scratch rtj_q8_gemm needs for m rows of k. */
+size_t rtj_q8_gemm_scratch(size_t m, size_t k);
+/* C[m, n] = epilogue(dequant(quant(X) * W^T)) over columns [col0, col1) (col0 a multiple of the table's
+ * q8_gemm_nr) with X already quantized
+ * (rtj_q8_quantize_rows with the table's q8_act_max): the unit of work a thread takes. */
+void rtj_q8_gemm_quantized_cols(const rtj_kernels *kt, size_t m, const uint8_t *qa, size_t ldq,
+                                const float *a_scale, const int32_t *a_zero, const rtj_q8_packed_w *w,
+                                enum rtj_epi_op op, const float *res, size_t ldres, float *c, size_t ldc,
+                                size_t col0, size_t col1);
+/* Quantize X [m, k] into scratch and run all columns. */
+void rtj_q8_gemm(const rtj_kernels *kt, size_t m, const float *x, size_t ldx, const rtj_q8_packed_w *w,
+                 enum rtj_epi_op op, const float *res, size_t ldres, float *c, size_t ldc, void *scratch);
 
 /* 64-byte aligned allocation (cache line, one zmm); free with rtj_free. NULL on failure or size 0. */
 void *rtj_alloc(size_t bytes);

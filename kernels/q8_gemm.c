@@ -1,0 +1,128 @@
+/* The ISA-independent half of the INT8 GEMM: per-channel weight quantization and packing, per-row
+ * activation quantization, and the loops around the table's INT8 micro-kernel. */
+#include <math.h>
+#include <string.h>
+
+#include "rtj_kernels.h"
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+/* Rows of quantized A start on a cache line: k rounded up to 64 bytes. */
+static size_t q8_row_stride(size_t k) { return round_up(k ? k : 1, 64); }
+
+int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->k = k;
+    out->n_pad = round_up(n ? n : 1, RTJ_Q8_PANEL);
+    out->k_pad = round_up(k ? k : 1, 4);
+    out->data = rtj_alloc(out->n_pad * out->k_pad);
+    out->w_scale = rtj_alloc(out->n_pad * sizeof(float));
+    out->w_sum = rtj_alloc(out->n_pad * sizeof(int32_t));
+    out->bias = rtj_alloc(out->n_pad * sizeof(float));
+    if (!out->data || !out->w_scale || !out->w_sum || !out->bias) {
+        rtj_q8_packed_w_free(out);
+        return -1;
+    }
+    memset(out->data, 0, out->n_pad * out->k_pad);
+    for (size_t j = 0; j < out->n_pad; j++) {
+        float amax = 0.0f;
+        if (j < n)
+            for (size_t kk = 0; kk < k; kk++)
+                amax = fmaxf(amax, fabsf(w[j * ldw + kk]));
+        /* Symmetric, so the zero point is 0 and the per-channel sum is the only compensation needed. */
+        const float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+        int8_t *panel = out->data + (j / RTJ_Q8_PANEL) * out->k_pad * RTJ_Q8_PANEL;
+        int32_t sum = 0;
+        for (size_t kk = 0; j < n && kk < k; kk++) {
+            long q = lrintf(w[j * ldw + kk] * inv);
+            q = q > 127 ? 127 : q < -127 ? -127 : q;
+            panel[(kk / 4) * RTJ_Q8_PANEL * 4 + (j % RTJ_Q8_PANEL) * 4 + kk % 4] = (int8_t)q;
+            sum += (int32_t)q;
+        }
+        out->w_scale[j] = j < n ? scale : 0.0f;
+        out->w_sum[j] = sum;
+        out->bias[j] = bias && j < n ? bias[j] : 0.0f;
+    }
+    return 0;
+}
+
+void rtj_q8_packed_w_free(rtj_q8_packed_w *w)
+{
+    rtj_free(w->data);
+    rtj_free(w->w_scale);
+    rtj_free(w->w_sum);
+    rtj_free(w->bias);
+    memset(w, 0, sizeof *w);
+}
+
+void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q, size_t ldq,
+                          float *scale, int32_t *zero)
+{
+    const size_t k4 = round_up(k, 4);
+    for (size_t i = 0; i < m; i++) {
+        const float *xi = x + i * ldx;
+        float lo = 0.0f, hi = 0.0f;
+        for (size_t kk = 0; kk < k; kk++) {
+            lo = fminf(lo, xi[kk]);
+            hi = fmaxf(hi, xi[kk]);
+        }
+        float s = (hi - lo) / (float)qmax;
+        if (!(s > 0.0f))
+            s = 1.0f; /* an all-zero row: any scale represents it exactly */
+        const float inv = 1.0f / s;
+        long z = lrintf(-lo * inv);
+        z = z < 0 ? 0 : z > qmax ? qmax : z;
+        uint8_t *qi = q + i * ldq;
+        for (size_t kk = 0; kk < k; kk++) {
+            long v = lrintf(xi[kk] * inv) + z;
+            qi[kk] = (uint8_t)(v < 0 ? 0 : v > qmax ? qmax : v);
+        }
+        for (size_t kk = k; kk < k4; kk++)
+            qi[kk] = (uint8_t)z; /* meets zero weights: adds nothing */
+        scale[i] = s;
+        zero[i] = (int32_t)z;
+    }
+}
+
+size_t rtj_q8_gemm_scratch(size_t m, size_t k)
+{
+    return m * q8_row_stride(k) + m * (sizeof(float) + sizeof(int32_t)) + 64;
+}
+
+void rtj_q8_gemm_quantized_cols(const rtj_kernels *kt, size_t m, const uint8_t *qa, size_t ldq,
+                                const float *a_scale, const int32_t *a_zero, const rtj_q8_packed_w *w,
+                                enum rtj_epi_op op, const float *res, size_t ldres, float *c, size_t ldc,
+                                size_t col0, size_t col1)
+{
+    const size_t mr = kt->q8_gemm_mr, nr = kt->q8_gemm_nr;
+    const size_t panel_stride = w->k_pad * RTJ_Q8_PANEL;
+    if (col1 > w->n)
+        col1 = w->n;
+    /* col0 is a multiple of NR (the contract), so tiles start on the same columns whatever the slice. */
+    for (size_t j0 = col0; j0 < col1; j0 += nr) {
+        const size_t je = col1 - j0 < nr ? col1 : j0 + nr;
+        const int8_t *wp = w->data + (j0 / RTJ_Q8_PANEL) * panel_stride;
+        for (size_t i = 0; i < m; i += mr) {
+            const size_t mrb = m - i < mr ? m - i : mr;
+            const rtj_q8_epi epi = {a_scale + i, a_zero + i, w->w_scale + j0, w->w_sum + j0, w->bias + j0, op,
+                                    op == RTJ_EPI_RESIDUAL ? res + i * ldres + j0 : NULL, ldres};
+            kt->q8_gemm_ukernel(mrb, je - j0, w->k_pad, qa + i * ldq, ldq, wp, panel_stride, c + i * ldc + j0,
+                                ldc, &epi);
+        }
+    }
+}
+
+void rtj_q8_gemm(const rtj_kernels *kt, size_t m, const float *x, size_t ldx, const rtj_q8_packed_w *w,
+                 enum rtj_epi_op op, const float *res, size_t ldres, float *c, size_t ldc, void *scratch)
+{
+    if (m == 0)
+        return;
+    const size_t ldq = q8_row_stride(w->k);
+    uint8_t *qa = scratch;
+    float *a_scale = (float *)(qa + m * ldq);
+    int32_t *a_zero = (int32_t *)(a_scale + m);
+    rtj_q8_quantize_rows(m, w->k, x, ldx, kt->q8_act_max, qa, ldq, a_scale, a_zero);
+    rtj_q8_gemm_quantized_cols(kt, m, qa, ldq, a_scale, a_zero, w, op, res, ldres, c, ldc, 0, w->n);
+}
