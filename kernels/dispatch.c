@@ -60,15 +60,27 @@ static const rtj_kernels *built_table(enum rtj_isa isa)
 }
 
 /* The INT8 kernel depends on capabilities beyond the table's ISA (VNNI, dotprod): chosen here.
- * Until an ISA has its own INT8 kernel it runs the portable one. */
+ * An ISA without an INT8 kernel of its own runs the portable one. */
+static void set_q8(rtj_kernels *t, rtj_q8_gemm_ukernel_fn fn, const char *name, size_t mr, size_t nr, int act_max)
+{
+    t->q8_gemm_ukernel = fn;
+    t->q8_gemm_ukernel_name = name;
+    t->q8_gemm_mr = mr;
+    t->q8_gemm_nr = nr;
+    t->q8_act_max = act_max;
+}
+
 static void choose_q8(const rtj_cpu_info *cpu, rtj_kernels *t)
 {
     (void)cpu;
-    t->q8_gemm_ukernel = table_scalar.q8_gemm_ukernel;
-    t->q8_gemm_ukernel_name = table_scalar.q8_gemm_ukernel_name;
-    t->q8_gemm_mr = table_scalar.q8_gemm_mr;
-    t->q8_gemm_nr = table_scalar.q8_gemm_nr;
-    t->q8_act_max = table_scalar.q8_act_max;
+    set_q8(t, table_scalar.q8_gemm_ukernel, table_scalar.q8_gemm_ukernel_name, table_scalar.q8_gemm_mr,
+           table_scalar.q8_gemm_nr, table_scalar.q8_act_max);
+#if defined(__x86_64__)
+    /* x86 INT8 kernels: set here */
+#endif
+#if defined(__aarch64__)
+    /* aarch64 INT8 kernels: set here */
+#endif
 }
 
 /* Best first. */
