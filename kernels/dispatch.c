@@ -35,7 +35,7 @@ static const rtj_kernels table_avx512 = {
 #if defined(__aarch64__)
 static const rtj_kernels table_neon = {
     .isa = RTJ_ISA_NEON, .name = "neon",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x12__neon, 8, 12, 256, 128), VEC_KERNELS(neon)};
+    GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x12__neon, 6, 12, 256, 120), VEC_KERNELS(neon)};
 #endif
 
 /* The table built into this binary for an ISA, or NULL. */
@@ -76,10 +76,22 @@ static void choose_q8(const rtj_cpu_info *cpu, rtj_kernels *t)
     set_q8(t, table_scalar.q8_gemm_ukernel, table_scalar.q8_gemm_ukernel_name, table_scalar.q8_gemm_mr,
            table_scalar.q8_gemm_nr, table_scalar.q8_act_max);
 #if defined(__x86_64__)
-    /* x86 INT8 kernels: set here */
+    /* x86 INT8: VNNI where the CPU has it (activations to 255: vpdpbusd has no int16 step); otherwise
+     * the AVX2 kernel, whose vpmaddubsw needs activations kept to 127 (see its file). */
+    if (t->isa == RTJ_ISA_AVX512 && rtj_cpu_has_avx512_vnni(cpu))
+        set_q8(t, rtj_q8_gemm_ukernel_8x32__avx512vnni, "rtj_q8_gemm_ukernel_8x32__avx512vnni", 8, 32, 255);
+    else if (t->isa == RTJ_ISA_AVX2 || t->isa == RTJ_ISA_AVX512)
+        set_q8(t, rtj_q8_gemm_ukernel_4x16__avx2, "rtj_q8_gemm_ukernel_4x16__avx2", 4, 16, 127);
 #endif
 #if defined(__aarch64__)
-    /* aarch64 INT8 kernels: set here */
+    /* aarch64 INT8: SDOT where the CPU has dotprod (Armv8.2+), else widening SMLAL; both exact for
+     * activations to 255 (no int16 partial sums). */
+    if (t->isa == RTJ_ISA_NEON) {
+        if (cpu->dotprod)
+            set_q8(t, rtj_q8_gemm_ukernel_4x16__neondot, "rtj_q8_gemm_ukernel_4x16__neondot", 4, 16, 255);
+        else
+            set_q8(t, rtj_q8_gemm_ukernel_4x16__neon, "rtj_q8_gemm_ukernel_4x16__neon", 4, 16, 255);
+    }
 #endif
 }
 

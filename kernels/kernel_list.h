@@ -33,11 +33,15 @@ RTJ_DECLARE_VEC_KERNELS(avx2)
 RTJ_DECLARE_VEC_KERNELS(avx512)
 RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x16__avx2)
 RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x32__avx512)
+RTJ_DECLARE_Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_4x16__avx2)
+RTJ_DECLARE_Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_8x32__avx512vnni)
 #endif
 
 #if defined(__aarch64__)
 RTJ_DECLARE_VEC_KERNELS(neon)
-RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x12__neon)
+RTJ_DECLARE_GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x12__neon)
+RTJ_DECLARE_Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_4x16__neon)
+RTJ_DECLARE_Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_4x16__neondot)
 #endif
 
 #endif

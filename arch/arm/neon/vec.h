@@ -46,7 +46,8 @@ static inline vf vf_copysign(vf mag, vf sgn)
 }
 /* FRINTN: ties to even whatever FPCR says, the same as rintf under the default rounding mode. */
 static inline vf vf_round(vf a) { return vrndnq_f32(a); }
-/* n holds integers in [-126, 127] (vf_exp's clamp), so n + 127 is a valid biased exponent. */
+/* n holds integers; vf_exp's clamp keeps them in [-126, 128]. n + 127 is shifted into the exponent field
+ * with no range check, as on the other ISAs (n = 128 gives +inf). */
 static inline vf vf_pow2i(vf n)
 {
     int32x4_t e = vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127));

@@ -23,57 +23,82 @@
 #define RTJ_ALWAYS_INLINE static inline
 #endif
 
-/* Prefetch distance into the W panel, in floats (k steps * NR). */
-#define W_PREFETCH (16 * NR)
+/* Software prefetch of W, W_PREFETCH floats ahead: one line per 16 floats (4 per 4 k steps). */
+#define W_PREFETCH (256 * NR)
+#define PREFETCH_W()                                                                                    \
+    _mm_prefetch((const char *)(w + W_PREFETCH), _MM_HINT_T0);                                          \
+    _mm_prefetch((const char *)(w + W_PREFETCH + 16), _MM_HINT_T0);                                     \
+    _mm_prefetch((const char *)(w + W_PREFETCH + 32), _MM_HINT_T0);                                     \
+    _mm_prefetch((const char *)(w + W_PREFETCH + 48), _MM_HINT_T0);
 
-#define ROW_FMA(r, k)                                                                                   \
+/* One k step into accumulator set S (c, d, e or f): row r gets a[r][k] * W[k, 0:16]. */
+#define ROW_FMA(S, r, k)                                                                                \
     if (MRC > r) {                                                                                      \
         const __m256 va = _mm256_broadcast_ss(a##r + (k));                                              \
-        c##r##0 = _mm256_fmadd_ps(va, w0, c##r##0);                                                     \
-        c##r##1 = _mm256_fmadd_ps(va, w1, c##r##1);                                                     \
+        S##r##0 = _mm256_fmadd_ps(va, w0, S##r##0);                                                     \
+        S##r##1 = _mm256_fmadd_ps(va, w1, S##r##1);                                                     \
     }
-#define K_STEP(k, wo)                                                                                   \
+#define K_STEP(S, k)                                                                                    \
     {                                                                                                   \
-        const __m256 w0 = _mm256_loadu_ps(w + (wo)), w1 = _mm256_loadu_ps(w + (wo) + 8);                \
-        ROW_FMA(0, k) ROW_FMA(1, k) ROW_FMA(2, k) ROW_FMA(3, k) ROW_FMA(4, k) ROW_FMA(5, k)             \
+        const __m256 w0 = _mm256_loadu_ps(w + (k) * NR), w1 = _mm256_loadu_ps(w + (k) * NR + 8);        \
+        ROW_FMA(S, 0, k) ROW_FMA(S, 1, k) ROW_FMA(S, 2, k)                                              \
+        ROW_FMA(S, 3, k) ROW_FMA(S, 4, k) ROW_FMA(S, 5, k)                                              \
     }
+#define SUM_SET(S, r)                                                                                   \
+    c##r##0 = _mm256_add_ps(c##r##0, S##r##0);                                                          \
+    c##r##1 = _mm256_add_ps(c##r##1, S##r##1);
 
-/* Columns [0, nr) of row r: full vectors when nr == NR, vmaskmov otherwise (the last panel only). */
-#define LOAD2(p, y0, y1)                                                                                \
-    if (full) {                                                                                         \
-        y0 = _mm256_loadu_ps(p);                                                                        \
-        y1 = _mm256_loadu_ps((p) + 8);                                                                  \
-    } else {                                                                                            \
-        y0 = _mm256_maskload_ps(p, m0);                                                                 \
-        y1 = _mm256_maskload_ps((p) + 8, m1);                                                           \
+/* The epilogue of one row: C reload (accumulate), alpha/bias/residual, store of the nr valid columns.
+ * Everything but the two accumulators is loaded here, per row, not hoisted: 12 accumulators + alpha +
+ * 2 bias vectors + 2 masks would not fit in 16 registers, and GCC then spills an accumulator in the
+ * k loop as well. The reloads hit L1. Tail (nr < NR, the last panel only): vmaskmov, which neither
+ * reads nor writes lanes past nr. */
+RTJ_ALWAYS_INLINE __m256 load_cols(const float *p, int full, __m256i mask)
+{
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+RTJ_ALWAYS_INLINE void store_row(float *cr, __m256 y0, __m256 y1, size_t nr, int accumulate,
+                                 const rtj_f32_epi *epi, size_t r)
+{
+    const int full = nr >= NR;
+    __m256i m0 = _mm256_setzero_si256(), m1 = m0;
+    if (!full) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
+        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
     }
+    if (accumulate) {
+        y0 = _mm256_add_ps(y0, load_cols(cr, full, m0));
+        y1 = _mm256_add_ps(y1, load_cols(cr + 8, full, m1));
+    }
+    if (epi) {
+        const __m256 valpha = _mm256_set1_ps(epi->alpha);
+        if (epi->bias) { /* padded to NR: full loads are in bounds */
+            y0 = _mm256_fmadd_ps(y0, valpha, _mm256_loadu_ps(epi->bias));
+            y1 = _mm256_fmadd_ps(y1, valpha, _mm256_loadu_ps(epi->bias + 8));
+        } else {
+            y0 = _mm256_mul_ps(y0, valpha);
+            y1 = _mm256_mul_ps(y1, valpha);
+        }
+        if (epi->op == RTJ_EPI_RESIDUAL) {
+            const float *rr = epi->res + r * epi->ldres;
+            y0 = _mm256_add_ps(y0, load_cols(rr, full, m0));
+            y1 = _mm256_add_ps(y1, load_cols(rr + 8, full, m1));
+        }
+    }
+    if (full) {
+        _mm256_storeu_ps(cr, y0);
+        _mm256_storeu_ps(cr + 8, y1);
+    } else {
+        _mm256_maskstore_ps(cr, m0, y0);
+        _mm256_maskstore_ps(cr + 8, m1, y1);
+    }
+}
 
 #define ROW_STORE(r)                                                                                    \
-    if (MRC > r) {                                                                                      \
-        float *cr = c + (r) * ldc;                                                                      \
-        __m256 y0 = c##r##0, y1 = c##r##1, t0, t1;                                                      \
-        if (accumulate) {                                                                               \
-            LOAD2(cr, t0, t1)                                                                           \
-            y0 = _mm256_add_ps(y0, t0);                                                                 \
-            y1 = _mm256_add_ps(y1, t1);                                                                 \
-        }                                                                                               \
-        if (epi) {                                                                                      \
-            y0 = _mm256_fmadd_ps(valpha, y0, vb0);                                                      \
-            y1 = _mm256_fmadd_ps(valpha, y1, vb1);                                                      \
-            if (res) {                                                                                  \
-                LOAD2(res + (r) * ldres, t0, t1)                                                        \
-                y0 = _mm256_add_ps(y0, t0);                                                             \
-                y1 = _mm256_add_ps(y1, t1);                                                             \
-            }                                                                                           \
-        }                                                                                               \
-        if (full) {                                                                                     \
-            _mm256_storeu_ps(cr, y0);                                                                   \
-            _mm256_storeu_ps(cr + 8, y1);                                                               \
-        } else {                                                                                        \
-            _mm256_maskstore_ps(cr, m0, y0);                                                            \
-            _mm256_maskstore_ps(cr + 8, m1, y1);                                                        \
-        }                                                                                               \
-    }
+    if (MRC > r)                                                                                        \
+        store_row(c + (r) * ldc, c##r##0, c##r##1, nr, accumulate, epi, r);
 
 RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float *a, size_t lda,
                             const float *w, float *c, size_t ldc, int accumulate, const rtj_f32_epi *epi)
@@ -85,45 +110,41 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     if (MRC > 4) a4 = a3 + lda;
     if (MRC > 5) a5 = a4 + lda;
 
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    /* Accumulator sets: c always; d, e, f only in short tiles, where 2 * mr chains would leave the FMA
+     * pipes waiting on latency (mr = 1: 2 chains, 1/4 of the rate). k steps rotate over the sets so
+     * every tile has >= 8 chains in flight; the sets are summed once at the end. */
+#define SETS(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, d##r##0 = c##r##0,            \
+                       d##r##1 = c##r##0, e##r##0 = c##r##0, e##r##1 = c##r##0, f##r##0 = c##r##0,      \
+                       f##r##1 = c##r##0;
+    SETS(0) SETS(1) SETS(2) SETS(3) SETS(4) SETS(5)
+#undef SETS
 
-    /* k unrolled by 4: loop overhead amortised over 48 FMAs; A pointers advance with k. */
+    /* k unrolled by 4: loop overhead amortised over up to 48 FMAs; A pointers advance with k. */
     size_t k = kc;
     for (; k >= 4; k -= 4) {
-        _mm_prefetch((const char *)(w + W_PREFETCH), _MM_HINT_T0);
-        K_STEP(0, 0)
-        K_STEP(1, NR)
-        _mm_prefetch((const char *)(w + W_PREFETCH + 32), _MM_HINT_T0);
-        K_STEP(2, 2 * NR)
-        K_STEP(3, 3 * NR)
+        PREFETCH_W()
+        if (MRC == 1) {
+            K_STEP(c, 0) K_STEP(d, 1) K_STEP(e, 2) K_STEP(f, 3)
+        } else if (MRC <= 3) {
+            K_STEP(c, 0) K_STEP(d, 1) K_STEP(c, 2) K_STEP(d, 3)
+        } else {
+            K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
+        }
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4;
     }
     for (; k > 0; k--) {
-        K_STEP(0, 0)
+        K_STEP(c, 0)
         w += NR;
         a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1;
     }
-
-    const int full = nr >= NR;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
-    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
-    __m256 valpha = _mm256_setzero_ps(), vb0 = valpha, vb1 = valpha;
-    const float *res = NULL;
-    size_t ldres = 0;
-    if (epi) {
-        valpha = _mm256_set1_ps(epi->alpha);
-        if (epi->bias) { /* padded to NR: full loads are in bounds */
-            vb0 = _mm256_loadu_ps(epi->bias);
-            vb1 = _mm256_loadu_ps(epi->bias + 8);
-        }
-        if (epi->op == RTJ_EPI_RESIDUAL) {
-            res = epi->res;
-            ldres = epi->ldres;
-        }
+    if (MRC <= 3) {
+        SUM_SET(d, 0) SUM_SET(d, 1) SUM_SET(d, 2)
     }
+    if (MRC == 1) {
+        SUM_SET(e, 0) SUM_SET(f, 0)
+    }
+
     ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3) ROW_STORE(4) ROW_STORE(5)
     /* GELU on the stored rows: the accumulators are dead by now, so the calls spill nothing. */
     if (epi && epi->op == RTJ_EPI_GELU)

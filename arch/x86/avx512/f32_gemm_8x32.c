@@ -24,45 +24,66 @@
 #define RTJ_ALWAYS_INLINE static inline
 #endif
 
-/* Prefetch distance into the W panel, in floats (k steps * NR): far enough ahead to cover an L2 (or,
- * at M <= 8, L3) miss, near enough to stay inside the panel or the next one, which follows it. */
-#define W_PREFETCH (16 * NR)
+/* Software prefetch of W, W_PREFETCH floats ahead (one panel at KC = 256... see below): one per
+ * 64-byte line, 8 lines per 4 k steps. */
+#define W_PREFETCH (256 * NR)
+#define PREFETCH_LINE(l) _mm_prefetch((const char *)(w + W_PREFETCH + 16 * (l)), _MM_HINT_T0);
+#define PREFETCH_W()                                                                                    \
+    PREFETCH_LINE(0) PREFETCH_LINE(1) PREFETCH_LINE(2) PREFETCH_LINE(3)                                 \
+    PREFETCH_LINE(4) PREFETCH_LINE(5) PREFETCH_LINE(6) PREFETCH_LINE(7)
 
-/* One k step: row r of the tile gets a[r][k] * W[k, 0:32]. */
-#define ROW_FMA(r, k)                                                                                   \
+/* One k step into accumulator set S (c, d, e or f): row r gets a[r][k] * W[k, 0:32]. */
+#define ROW_FMA(S, r, k)                                                                                \
     if (MRC > r) {                                                                                      \
         const __m512 va = _mm512_set1_ps(a##r[k]);                                                      \
-        c##r##0 = _mm512_fmadd_ps(va, w0, c##r##0);                                                     \
-        c##r##1 = _mm512_fmadd_ps(va, w1, c##r##1);                                                     \
+        S##r##0 = _mm512_fmadd_ps(va, w0, S##r##0);                                                     \
+        S##r##1 = _mm512_fmadd_ps(va, w1, S##r##1);                                                     \
     }
-#define K_STEP(k, wo)                                                                                   \
+#define K_STEP(S, k)                                                                                    \
     {                                                                                                   \
-        const __m512 w0 = _mm512_loadu_ps(w + (wo)), w1 = _mm512_loadu_ps(w + (wo) + 16);              \
-        ROW_FMA(0, k) ROW_FMA(1, k) ROW_FMA(2, k) ROW_FMA(3, k)                                         \
-        ROW_FMA(4, k) ROW_FMA(5, k) ROW_FMA(6, k) ROW_FMA(7, k)                                         \
+        const __m512 w0 = _mm512_loadu_ps(w + (k) * NR), w1 = _mm512_loadu_ps(w + (k) * NR + 16);       \
+        ROW_FMA(S, 0, k) ROW_FMA(S, 1, k) ROW_FMA(S, 2, k) ROW_FMA(S, 3, k)                             \
+        ROW_FMA(S, 4, k) ROW_FMA(S, 5, k) ROW_FMA(S, 6, k) ROW_FMA(S, 7, k)                             \
     }
+#define SUM_SET(S, r)                                                                                   \
+    c##r##0 = _mm512_add_ps(c##r##0, S##r##0);                                                          \
+    c##r##1 = _mm512_add_ps(c##r##1, S##r##1);
 
-/* Epilogue of row r: optional C reload, alpha/bias/residual, masked store of the nr valid columns. */
-#define ROW_STORE(r)                                                                                    \
-    if (MRC > r) {                                                                                      \
-        float *cr = c + (r) * ldc;                                                                      \
-        __m512 y0 = c##r##0, y1 = c##r##1;                                                              \
-        if (accumulate) {                                                                               \
-            y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, cr));                                      \
-            y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, cr + 16));                                 \
-        }                                                                                               \
-        if (epi) {                                                                                      \
-            y0 = _mm512_fmadd_ps(valpha, y0, vb0);                                                      \
-            y1 = _mm512_fmadd_ps(valpha, y1, vb1);                                                      \
-            if (res) {                                                                                  \
-                const float *rr = res + (r) * ldres;                                                    \
-                y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, rr));                                  \
-                y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, rr + 16));                             \
-            }                                                                                           \
-        }                                                                                               \
-        _mm512_mask_storeu_ps(cr, m0, y0);                                                              \
-        _mm512_mask_storeu_ps(cr + 16, m1, y1);                                                         \
+/* The epilogue of one row: C reload (accumulate), alpha/bias/residual, masked store of the nr valid
+ * columns (masked loads and stores neither fault on nor touch lanes past nr). alpha and bias are
+ * reloaded per row (L1 hits) rather than held across the tile: fewer live registers at the end of
+ * the k loop, where 16 accumulators are still live. */
+RTJ_ALWAYS_INLINE void store_row(float *cr, __m512 y0, __m512 y1, size_t nr, int accumulate,
+                                 const rtj_f32_epi *epi, size_t r)
+{
+    const uint32_t valid = nr >= NR ? 0xFFFFFFFFu : (1u << nr) - 1u;
+    const __mmask16 m0 = (__mmask16)valid, m1 = (__mmask16)(valid >> 16);
+    if (accumulate) {
+        y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, cr));
+        y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, cr + 16));
     }
+    if (epi) {
+        const __m512 valpha = _mm512_set1_ps(epi->alpha);
+        if (epi->bias) { /* padded to NR: full loads are in bounds */
+            y0 = _mm512_fmadd_ps(y0, valpha, _mm512_loadu_ps(epi->bias));
+            y1 = _mm512_fmadd_ps(y1, valpha, _mm512_loadu_ps(epi->bias + 16));
+        } else {
+            y0 = _mm512_mul_ps(y0, valpha);
+            y1 = _mm512_mul_ps(y1, valpha);
+        }
+        if (epi->op == RTJ_EPI_RESIDUAL) {
+            const float *rr = epi->res + r * epi->ldres;
+            y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, rr));
+            y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, rr + 16));
+        }
+    }
+    _mm512_mask_storeu_ps(cr, m0, y0);
+    _mm512_mask_storeu_ps(cr + 16, m1, y1);
+}
+
+#define ROW_STORE(r)                                                                                    \
+    if (MRC > r)                                                                                        \
+        store_row(c + (r) * ldc, c##r##0, c##r##1, nr, accumulate, epi, r);
 
 RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float *a, size_t lda,
                             const float *w, float *c, size_t ldc, int accumulate, const rtj_f32_epi *epi)
@@ -77,46 +98,42 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     if (MRC > 6) a6 = a5 + lda;
     if (MRC > 7) a7 = a6 + lda;
 
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    __m512 c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    /* Accumulator sets: c always; d, e, f only in short tiles, where 2 * mr chains would leave the FMA
+     * pipe waiting on latency (mr = 1: 2 chains, half the rate). k steps rotate over the sets; they are
+     * summed once at the end. */
+#define SETS(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = c##r##0, d##r##0 = c##r##0,            \
+                       d##r##1 = c##r##0, e##r##0 = c##r##0, e##r##1 = c##r##0, f##r##0 = c##r##0,      \
+                       f##r##1 = c##r##0;
+    SETS(0) SETS(1) SETS(2) SETS(3) SETS(4) SETS(5) SETS(6) SETS(7)
+#undef SETS
 
-    /* k unrolled by 4: the loop counter and pointer updates amortise over 64 FMAs. The A pointers
-     * advance with k so every broadcast is a fixed-offset load. */
+    /* k unrolled by 4: loop overhead amortised over up to 64 FMAs; A pointers advance with k, so every
+     * broadcast is a fixed-offset load. */
     size_t k = kc;
     for (; k >= 4; k -= 4) {
-        _mm_prefetch((const char *)(w + W_PREFETCH), _MM_HINT_T0);
-        _mm_prefetch((const char *)(w + W_PREFETCH + 64), _MM_HINT_T0);
-        K_STEP(0, 0)
-        K_STEP(1, NR)
-        K_STEP(2, 2 * NR)
-        K_STEP(3, 3 * NR)
+        PREFETCH_W()
+        if (MRC == 1) {
+            K_STEP(c, 0) K_STEP(d, 1) K_STEP(e, 2) K_STEP(f, 3)
+        } else if (MRC <= 3) {
+            K_STEP(c, 0) K_STEP(d, 1) K_STEP(c, 2) K_STEP(d, 3)
+        } else {
+            K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
+        }
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; a6 += 4; a7 += 4;
     }
     for (; k > 0; k--) {
-        K_STEP(0, 0)
+        K_STEP(c, 0)
         w += NR;
         a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1; a6 += 1; a7 += 1;
     }
-
-    /* nr tail: lanes past nr are neither loaded (masked loads do not fault) nor stored. */
-    const uint32_t valid = nr >= NR ? 0xFFFFFFFFu : (1u << nr) - 1u;
-    const __mmask16 m0 = (__mmask16)valid, m1 = (__mmask16)(valid >> 16);
-    __m512 valpha = _mm512_setzero_ps(), vb0 = valpha, vb1 = valpha;
-    const float *res = NULL;
-    size_t ldres = 0;
-    if (epi) {
-        valpha = _mm512_set1_ps(epi->alpha);
-        if (epi->bias) { /* padded to NR: full loads are in bounds */
-            vb0 = _mm512_loadu_ps(epi->bias);
-            vb1 = _mm512_loadu_ps(epi->bias + 16);
-        }
-        if (epi->op == RTJ_EPI_RESIDUAL) {
-            res = epi->res;
-            ldres = epi->ldres;
-        }
+    if (MRC <= 3) {
+        SUM_SET(d, 0) SUM_SET(d, 1) SUM_SET(d, 2)
     }
+    if (MRC == 1) {
+        SUM_SET(e, 0) SUM_SET(f, 0)
+    }
+
     ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3)
     ROW_STORE(4) ROW_STORE(5) ROW_STORE(6) ROW_STORE(7)
     /* GELU on the stored rows (the accumulators are dead by now, so the calls spill nothing). It is a

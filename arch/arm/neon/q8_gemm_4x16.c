@@ -1,0 +1,195 @@
+/* NEON INT8 GEMM micro-kernel for cores without dotprod, 4x16 tile (one weight panel; contract and
+ * packed layout: kernels/rtj_kernels.h).
+ *
+ * Exact u8 x s8 with no shift: activations are widened u8 -> u16 (0..255, also valid as s16), weights
+ * s8 -> s16, and SMLAL (by element) forms each product s16 x s16 -> s32 exactly and adds it to an int32
+ * lane. No partial sum ever lives in 16 bits, so nothing saturates and q8_act_max is the full 255.
+ * (The alternative, SMULL.8B after an XOR 0x80 shift, adds two products in int16 before SADALP: more
+ * products per instruction, but 8 accumulators of 2 columns x 2 partial sums per row, a reduction at
+ * the end and a 128 * w_sum correction; 4 rows would take 32 accumulators.)
+ * The packed panel stores one 32-bit lane per column (4 k); LD4 de-interleaves a group of 4 k into four
+ * vectors of 16 columns, one per k, which is the operand shape multiply-by-element wants.
+ * Register budget (32 q registers): 16 accumulators (4 rows x 4 vectors of 4 columns) + 4 A slices (8 k
+ * of a row widened to s16) + 4 LD4 outputs + 2 widened weight halves = 26. 6 rows would need
+ * 24 + 6 + 4 + 2 = 36. Per group of 4 k: 1 LD4 + 8 widenings for 64 SMLALs (256 MACs). */
+#include <string.h>
+
+#include <arm_neon.h>
+
+#include "../../../kernels/kernel_list.h"
+
+#define MR 4
+#define NR 16
+
+#define ZERO_ROW(i)                                                                                    \
+    int32x4_t acc##i##_0 = vdupq_n_s32(0), acc##i##_1 = acc##i##_0, acc##i##_2 = acc##i##_0,           \
+              acc##i##_3 = acc##i##_0
+
+/* acc row i += (k of columns 0..7: wlo, 8..15: whi) * lane s of the row's A slice x_i. */
+#define MAC_ROW(i, s)                                                                                  \
+    do {                                                                                               \
+        acc##i##_0 = vmlal_laneq_s16(acc##i##_0, vget_low_s16(wlo), x##i, s);                          \
+        acc##i##_1 = vmlal_high_laneq_s16(acc##i##_1, wlo, x##i, s);                                   \
+        acc##i##_2 = vmlal_laneq_s16(acc##i##_2, vget_low_s16(whi), x##i, s);                          \
+        acc##i##_3 = vmlal_high_laneq_s16(acc##i##_3, whi, x##i, s);                                   \
+    } while (0)
+
+/* One k: wk holds it for the 16 columns; s is its lane in the A slices. */
+#define STEP(wk, s)                                                                                    \
+    do {                                                                                               \
+        const int16x8_t wlo = vmovl_s8(vget_low_s8(wk)), whi = vmovl_high_s8(wk);                      \
+        MAC_ROW(0, s);                                                                                 \
+        MAC_ROW(1, s);                                                                                 \
+        MAC_ROW(2, s);                                                                                 \
+        MAC_ROW(3, s);                                                                                 \
+    } while (0)
+
+/* One group of 4 k (64 packed bytes at wp), lanes s0..s0+3 of the A slices. */
+#define GROUP(wp, s0)                                                                                  \
+    do {                                                                                               \
+        const int8x16x4_t wg = vld4q_s8(wp);                                                           \
+        STEP(wg.val[0], (s0) + 0);                                                                     \
+        STEP(wg.val[1], (s0) + 1);                                                                     \
+        STEP(wg.val[2], (s0) + 2);                                                                     \
+        STEP(wg.val[3], (s0) + 3);                                                                     \
+    } while (0)
+
+/* 8 k of a row, u8 -> s16. */
+static inline int16x8_t load8(const uint8_t *p) { return vreinterpretq_s16_u16(vmovl_u8(vld1_u8(p))); }
+
+/* 4 k of a row into lanes 0..3 (repeated in 4..7): a 4-byte load, so no byte past k_pad is read. */
+static inline int16x8_t load4(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return vreinterpretq_s16_u16(vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(v))));
+}
+
+/* Columns 4j..4j+3 of row i dequantized: sa sw (acc - za w_sum) + bias [+ res]. The integer difference
+ * is exact (true value far inside int32; SMLS wraps like the true value); the float part rounds as the
+ * scalar kernel does: (sa * sw) * v, then + bias. w_scale, w_sum and bias are NR values (padded), so
+ * whole vectors are readable even for a partial tile; res is not (see finish_partial). */
+static inline float32x4_t dequant4(int32x4_t acc, size_t j, float sa, int32_t za, const rtj_q8_epi *epi,
+                                   const float *res)
+{
+    const int32x4_t v = vmlsq_n_s32(acc, vld1q_s32(epi->w_sum + 4 * j), za);
+    float32x4_t y = vmulq_f32(vmulq_n_f32(vld1q_f32(epi->w_scale + 4 * j), sa), vcvtq_f32_s32(v));
+    if (epi->bias)
+        y = vaddq_f32(y, vld1q_f32(epi->bias + 4 * j));
+    if (res)
+        y = vaddq_f32(y, vld1q_f32(res + 4 * j));
+    return y;
+}
+
+/* A full-width row straight from the accumulators: vector code only, no calls. */
+#define STORE_RAW(i)                                                                                   \
+    do {                                                                                               \
+        int32_t *ci = (int32_t *)c + (i) * ldc;                                                        \
+        vst1q_s32(ci, acc##i##_0);                                                                     \
+        vst1q_s32(ci + 4, acc##i##_1);                                                                 \
+        vst1q_s32(ci + 8, acc##i##_2);                                                                 \
+        vst1q_s32(ci + 12, acc##i##_3);                                                                \
+    } while (0)
+
+#define FINISH_FULL(i)                                                                                 \
+    do {                                                                                               \
+        float *ci = (float *)c + (i) * ldc;                                                            \
+        const float *ri = res ? res + (i) * epi->ldres : NULL;                                         \
+        const float sa = epi->a_scale[i];                                                              \
+        const int32_t za = epi->a_zero[i];                                                             \
+        vst1q_f32(ci, dequant4(acc##i##_0, 0, sa, za, epi, ri));                                       \
+        vst1q_f32(ci + 4, dequant4(acc##i##_1, 1, sa, za, epi, ri));                                   \
+        vst1q_f32(ci + 8, dequant4(acc##i##_2, 2, sa, za, epi, ri));                                   \
+        vst1q_f32(ci + 12, dequant4(acc##i##_3, 3, sa, za, epi, ri));                                  \
+    } while (0)
+
+#define STORE_TILE(i)                                                                                  \
+    do {                                                                                               \
+        vst1q_s32(tile[i], acc##i##_0);                                                                \
+        vst1q_s32(tile[i] + 4, acc##i##_1);                                                            \
+        vst1q_s32(tile[i] + 8, acc##i##_2);                                                            \
+        vst1q_s32(tile[i] + 12, acc##i##_3);                                                           \
+    } while (0)
+
+/* A row narrower than NR through stack copies: no column at or past nr of C or res is touched (they
+ * belong to the next tile or lie past the end of the buffer). */
+static void finish_partial(const int32_t *t, size_t i, void *c, size_t nr, const rtj_q8_epi *epi,
+                           const float *res)
+{
+    if (!epi) {
+        memcpy(c, t, nr * sizeof(int32_t));
+        return;
+    }
+    float ybuf[NR], rbuf[NR] = {0};
+    if (res)
+        memcpy(rbuf, res, nr * sizeof *res);
+    for (size_t j = 0; j < NR / 4; j++)
+        vst1q_f32(ybuf + 4 * j,
+                  dequant4(vld1q_s32(t + 4 * j), j, epi->a_scale[i], epi->a_zero[i], epi, res ? rbuf : NULL));
+    memcpy(c, ybuf, nr * sizeof(float));
+}
+
+void rtj_q8_gemm_ukernel_4x16__neon(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
+                                    const int8_t *w, size_t panel_stride, void *c, size_t ldc,
+                                    const rtj_q8_epi *epi)
+{
+    (void)panel_stride; /* NR = one panel */
+    /* Rows at or past mr read the last valid row: always mapped, and their sums are never stored. */
+    const uint8_t *a0 = a;
+    const uint8_t *a1 = mr > 1 ? a0 + lda : a0;
+    const uint8_t *a2 = mr > 2 ? a1 + lda : a1;
+    const uint8_t *a3 = mr > 3 ? a2 + lda : a2;
+    ZERO_ROW(0);
+    ZERO_ROW(1);
+    ZERO_ROW(2);
+    ZERO_ROW(3);
+
+    /* Two groups (8 k, one 8-byte load per row) per iteration. An odd number of groups (k_pad % 8 == 4):
+     * one goes alone first, with 4-byte A loads, so that the 8-byte loads end exactly at k_pad. */
+    size_t k = 0;
+    if (k_pad % 8) {
+        const int16x8_t x0 = load4(a0), x1 = load4(a1), x2 = load4(a2), x3 = load4(a3);
+        GROUP(w, 0);
+        k = 4;
+        w += 4 * NR;
+    }
+    for (; k < k_pad; k += 8, w += 8 * NR) {
+        const int16x8_t x0 = load8(a0 + k), x1 = load8(a1 + k), x2 = load8(a2 + k), x3 = load8(a3 + k);
+        GROUP(w, 0);
+        GROUP(w + 4 * NR, 4);
+    }
+
+    const float *res = epi && epi->op == RTJ_EPI_RESIDUAL ? epi->res : NULL;
+    if (nr == NR && !epi) {
+        STORE_RAW(0);
+        if (mr > 1)
+            STORE_RAW(1);
+        if (mr > 2)
+            STORE_RAW(2);
+        if (mr > 3)
+            STORE_RAW(3);
+    } else if (nr == NR) {
+        FINISH_FULL(0);
+        if (mr > 1)
+            FINISH_FULL(1);
+        if (mr > 2)
+            FINISH_FULL(2);
+        if (mr > 3)
+            FINISH_FULL(3);
+    } else {
+        /* memcpy is a call, which clobbers the q registers: the sums go to the stack first. */
+        int32_t tile[MR][NR];
+        STORE_TILE(0);
+        STORE_TILE(1);
+        STORE_TILE(2);
+        STORE_TILE(3);
+        const size_t csize = epi ? sizeof(float) : sizeof(int32_t);
+        for (size_t i = 0; i < mr; i++)
+            finish_partial(tile[i], i, (char *)c + i * ldc * csize, nr, epi,
+                           res ? res + i * epi->ldres : NULL);
+    }
+    /* GELU last, on stored rows: it needs the whole row of y, and by now no accumulator is live. */
+    if (epi && epi->op == RTJ_EPI_GELU)
+        for (size_t i = 0; i < mr; i++)
+            rtj_f32_gelu__neon(nr, (float *)c + i * ldc, (float *)c + i * ldc);
+}

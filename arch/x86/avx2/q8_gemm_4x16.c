@@ -1,0 +1,164 @@
+/* AVX2 INT8 GEMM micro-kernel, 4x16 tile, one weight panel (contract: kernels/rtj_kernels.h).
+ *
+ * Arithmetic: vpmaddubsw (u8 activations x s8 weights -> int16 sums of adjacent pairs), vpmaddwd with a
+ * vector of int16 ones (-> int32 sums of the two pairs: one 32-bit lane = the 4 k of one column that the
+ * packed layout puts there), vpaddd into int32 accumulators.
+ * Why no saturation: vpmaddubsw saturates a pair sum to int16. The table sets q8_act_max = 127, so
+ * activations are in [0, 127]; weights are in [-127, 127] (the packing never makes -128). A pair sum is
+ * then at most 2 * 127 * 127 = 32258 <= 32767 in magnitude: never saturated, every product exact. (With
+ * activations up to 255 it would be 2 * 255 * 127 = 64770: saturated.) vpmaddwd by 1 and vpaddd are exact
+ * in int32 as long as the K sum is: |acc| <= 127 * 127 * k, fine for k < 133000.
+ *
+ * Tile: per row and k group of 4, two vpmaddubsw + two vpmaddwd (the multiply pipes: 2 per cycle on Zen 4,
+ * so 64 int8 ops per cycle at best) and two vpaddd. Register budget (16 ymm): 4 x 2 accumulators, 2 for
+ * the 16 x 4 bytes of W, the ones, the broadcast A and one product temporary: 13. The accumulating chain
+ * is vpaddd (1 cycle latency), so 8 accumulators keep the pipes busy; the taller 6x16 (W then read as a
+ * memory operand of vpmaddubsw to fit 16 registers) measured no faster at M >= 32 and slower at M = 8,
+ * where it splits into a 6-row and a 2-row tile.
+ *
+ * The body is one always-inline function instantiated for each mr (1..4) through a switch: rows past mr are
+ * never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../../kernels/kernel_list.h"
+
+#define MR 4
+#define NR 16
+
+#if defined(__GNUC__)
+#define RTJ_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define RTJ_ALWAYS_INLINE static inline
+#endif
+
+/* The 4 activation bytes of one k group, broadcast to all 8 lanes (vpbroadcastd from memory). */
+RTJ_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm256_set1_epi32(v);
+}
+
+/* k group g (4 k) of row r: acc += sum over the 4 k of a[r][k] * W[k][col], 8 columns per vector. */
+#define ROW_DOT(r, g)                                                                                   \
+    if (MRC > r) {                                                                                      \
+        const __m256i va = bcast4(a##r + 4 * (g));                                                      \
+        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(_mm256_maddubs_epi16(va, w0), ones));     \
+        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(_mm256_maddubs_epi16(va, w1), ones));     \
+    }
+#define K_GROUP(g)                                                                                      \
+    {                                                                                                   \
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + (g) * 4 * NR));                     \
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + (g) * 4 * NR + 32));                \
+        ROW_DOT(0, g) ROW_DOT(1, g) ROW_DOT(2, g) ROW_DOT(3, g)                                         \
+    }
+
+/* Columns [0, nr) of a row: full vectors when nr == NR, vmaskmov otherwise (the last panel only), which
+ * neither reads nor writes lanes past nr. */
+RTJ_ALWAYS_INLINE __m256 load_cols(const float *p, int full, __m256i mask)
+{
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+/* The epilogue of row r. epi == NULL: the raw int32 sums. Otherwise
+ * y = a_scale[r] * w_scale[j] * (acc - a_zero[r] * w_sum[j]) + bias[j] (+ res); w_scale, w_sum and bias
+ * hold NR padded values, so their full loads are in bounds. They are reloaded per row (L1 hits) rather
+ * than held across the tile, so the k loop keeps its registers. */
+RTJ_ALWAYS_INLINE void store_row(void *c, size_t ldc, size_t r, __m256i acc0, __m256i acc1, size_t nr,
+                                 const rtj_q8_epi *epi)
+{
+    const int full = nr >= NR;
+    __m256i m0 = _mm256_setzero_si256(), m1 = m0;
+    if (!full) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
+        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
+    }
+    if (!epi) {
+        int32_t *cr = (int32_t *)c + r * ldc;
+        if (full) {
+            _mm256_storeu_si256((__m256i *)cr, acc0);
+            _mm256_storeu_si256((__m256i *)(cr + 8), acc1);
+        } else {
+            _mm256_maskstore_epi32((int *)cr, m0, acc0);
+            _mm256_maskstore_epi32((int *)(cr + 8), m1, acc1);
+        }
+        return;
+    }
+    float *cr = (float *)c + r * ldc;
+    /* acc - a_zero * w_sum in int32, exactly as the scalar kernel: |a_zero * w_sum| <= 127 * 127 * k. */
+    const __m256i za = _mm256_set1_epi32(epi->a_zero[r]);
+    const __m256i v0 = _mm256_sub_epi32(acc0, _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)epi->w_sum)));
+    const __m256i v1 =
+        _mm256_sub_epi32(acc1, _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)(epi->w_sum + 8))));
+    const __m256 sa = _mm256_set1_ps(epi->a_scale[r]);
+    const __m256 s0 = _mm256_mul_ps(sa, _mm256_loadu_ps(epi->w_scale));
+    const __m256 s1 = _mm256_mul_ps(sa, _mm256_loadu_ps(epi->w_scale + 8));
+    __m256 y0, y1;
+    if (epi->bias) {
+        y0 = _mm256_fmadd_ps(s0, _mm256_cvtepi32_ps(v0), _mm256_loadu_ps(epi->bias));
+        y1 = _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(v1), _mm256_loadu_ps(epi->bias + 8));
+    } else {
+        y0 = _mm256_mul_ps(s0, _mm256_cvtepi32_ps(v0));
+        y1 = _mm256_mul_ps(s1, _mm256_cvtepi32_ps(v1));
+    }
+    if (epi->op == RTJ_EPI_RESIDUAL) {
+        const float *rr = epi->res + r * epi->ldres;
+        y0 = _mm256_add_ps(y0, load_cols(rr, full, m0));
+        y1 = _mm256_add_ps(y1, load_cols(rr + 8, full, m1));
+    }
+    if (full) {
+        _mm256_storeu_ps(cr, y0);
+        _mm256_storeu_ps(cr + 8, y1);
+    } else {
+        _mm256_maskstore_ps(cr, m0, y0);
+        _mm256_maskstore_ps(cr + 8, m1, y1);
+    }
+}
+
+#define ROW_STORE(r)                                                                                    \
+    if (MRC > r)                                                                                        \
+        store_row(c, ldc, r, c##r##0, c##r##1, nr, epi);
+
+RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
+                            const int8_t *w, void *c, size_t ldc, const rtj_q8_epi *epi)
+{
+    /* Row pointers for rows < MRC only; the others are dead code in this instantiation. */
+    const uint8_t *a0 = a, *a1 = a, *a2 = a, *a3 = a;
+    if (MRC > 1) a1 = a0 + lda;
+    if (MRC > 2) a2 = a1 + lda;
+    if (MRC > 3) a3 = a2 + lda;
+
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+            c31 = c00;
+
+    /* One k group per iteration, not unrolled: GCC reassociates the integer adds of an unrolled body
+     * into trees that need more than 16 registers and spill accumulators to the stack. */
+    for (size_t g = 0; g < k_pad / 4; g++) {
+        K_GROUP(0)
+        w += 4 * NR;
+        a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+    }
+
+    ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3)
+    /* GELU on the stored rows: the accumulators are dead by now, so the calls spill nothing. */
+    if (epi && epi->op == RTJ_EPI_GELU)
+        for (size_t r = 0; r < MRC; r++)
+            rtj_f32_gelu__avx2(nr, (float *)c + r * ldc, (float *)c + r * ldc);
+}
+
+void rtj_q8_gemm_ukernel_4x16__avx2(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
+                                    const int8_t *w, size_t panel_stride, void *c, size_t ldc,
+                                    const rtj_q8_epi *epi)
+{
+    (void)panel_stride; /* NR = one panel */
+    switch (mr) {
+    case 1: tile(1, nr, k_pad, a, lda, w, c, ldc, epi); break;
+    case 2: tile(2, nr, k_pad, a, lda, w, c, ldc, epi); break;
+    case 3: tile(3, nr, k_pad, a, lda, w, c, ldc, epi); break;
+    default: tile(MR, nr, k_pad, a, lda, w, c, ldc, epi); break;
+    }
+}

@@ -1,0 +1,109 @@
+/* rtj: BERT text classifiers with early exits, on CPUs. The public API.
+ *
+ * A model is loaded once (from a Hugging Face checkpoint directory or an .rtj file) and is immutable
+ * afterwards: any number of threads may share it. Each thread classifies through its own context, which
+ * holds the scratch memory. Results point into the context and stay valid until its next call.
+ * The library never prints and never exits; every failure is a status code, and loaders also fill an
+ * rtj_error with a message naming the file, key or tensor at fault. */
+#ifndef RTJ_H
+#define RTJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rtj_status {
+    RTJ_OK = 0,
+    RTJ_ERR_NOMEM,        /* an allocation failed */
+    RTJ_ERR_IO,           /* a file could not be opened, read, mapped or written */
+    RTJ_ERR_FORMAT,       /* a file is malformed: JSON, safetensors, .rtj, vocab */
+    RTJ_ERR_CONFIG,       /* config.json is well-formed but a value is missing, invalid or unsupported */
+    RTJ_ERR_TENSOR,       /* a tensor is missing or has the wrong dtype or shape */
+    RTJ_ERR_ARG,          /* an argument is invalid (NULL, out of range, threshold outside [0, 1]) */
+    RTJ_ERR_ISA,          /* RTJ_ISA names an instruction set this CPU cannot run */
+    RTJ_ERR_INPUT,        /* the input cannot be classified (no tokens, token id out of range) */
+} rtj_status;
+
+const char *rtj_strerror(rtj_status status);
+
+/* Details of a failure: the code and a one-line message. */
+typedef struct rtj_error {
+    rtj_status code;
+    char message[320];
+} rtj_error;
+
+typedef struct rtj_model rtj_model;
+typedef struct rtj_context rtj_context;
+
+typedef enum rtj_dtype { RTJ_DTYPE_FP32 = 0, RTJ_DTYPE_INT8 = 1 } rtj_dtype;
+
+typedef struct rtj_load_options {
+    rtj_dtype dtype; /* weights of the encoder's linear layers: FP32 or INT8 (quantized at load) */
+    int threads;     /* worker threads per context; 0 = the number of online CPUs */
+} rtj_load_options;
+
+/* Loads PATH: a directory with config.json, model.safetensors and vocab.txt, or an .rtj file.
+ * opts NULL = FP32, all CPUs. On failure *out is NULL and err (if not NULL) says why. */
+rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err);
+void rtj_model_free(rtj_model *model);
+
+/* What a loaded model is. Pointers stay valid while the model lives. */
+typedef struct rtj_model_info {
+    int hidden, layers, heads, intermediate, vocab_size, max_positions, type_vocab_size;
+    int num_labels;
+    int num_exits;
+    const int *exit_layers;         /* num_exits 0-based layer indices, ascending */
+    const float *exit_temperatures; /* num_exits */
+    const char *const *labels;      /* num_labels names (id2label, or "LABEL_i") */
+    rtj_dtype dtype;
+    const char *isa;                /* the kernel set that runs it */
+} rtj_model_info;
+void rtj_model_get_info(const rtj_model *model, rtj_model_info *info);
+
+rtj_status rtj_context_new(const rtj_model *model, rtj_context **out);
+void rtj_context_free(rtj_context *ctx);
+
+/* The threshold that never exits early: the forward pass runs to the last exit. */
+#define RTJ_NO_EARLY_EXIT (-1.0f)
+
+typedef struct rtj_classify_options {
+    float threshold; /* in [0, 1]: leave at the first exit whose calibrated max probability >= it;
+                        RTJ_NO_EARLY_EXIT: run to the last exit */
+    int all_exits;   /* 1: run to the last exit and report every exit's logits and probabilities */
+} rtj_classify_options;
+
+typedef struct rtj_exit_output {
+    int layer;           /* 0-based encoder layer */
+    const float *logits; /* num_labels, divided by the exit's temperature */
+    const float *probs;  /* num_labels */
+} rtj_exit_output;
+
+typedef struct rtj_result {
+    int label_id;
+    const char *label;
+    const float *probs; /* num_labels: softmax of the answering exit's calibrated logits */
+    int num_labels;
+    int exit_index;     /* which exit answered */
+    int exit_layer;     /* its 0-based layer */
+    int layers_run;     /* encoder layers computed for this input */
+    int tokens;         /* tokens fed to the model, [CLS] and [SEP] included */
+    int truncated;      /* word pieces dropped to fit max_positions */
+    int num_exits;      /* with all_exits: every exit; otherwise 0 */
+    const rtj_exit_output *exits;
+} rtj_result;
+
+/* Classifies a text, or a pair (text_pair not NULL), tokenized with the model's vocabulary. */
+rtj_status rtj_classify(rtj_context *ctx, const char *text, const char *text_pair,
+                        const rtj_classify_options *opts, rtj_result *out);
+/* Classifies a sequence of token ids as the model sees it ([CLS] ... [SEP] ...); types may be NULL
+ * (all 0). n must be 1..max_positions and every id below vocab_size. */
+rtj_status rtj_classify_ids(rtj_context *ctx, size_t n, const int32_t *ids, const int32_t *types,
+                            const rtj_classify_options *opts, rtj_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,107 @@
+/* The public entry points that are not the forward pass: errors, loading, freeing, model info. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+
+const char *rtj_strerror(rtj_status status)
+{
+    switch (status) {
+    case RTJ_OK: return "success";
+    case RTJ_ERR_NOMEM: return "out of memory";
+    case RTJ_ERR_IO: return "file cannot be read or written";
+    case RTJ_ERR_FORMAT: return "malformed file";
+    case RTJ_ERR_CONFIG: return "invalid model configuration";
+    case RTJ_ERR_TENSOR: return "missing or mis-shaped tensor";
+    case RTJ_ERR_ARG: return "invalid argument";
+    case RTJ_ERR_ISA: return "instruction set not available on this CPU";
+    case RTJ_ERR_INPUT: return "input cannot be classified";
+    }
+    return "unknown error";
+}
+
+rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+static void free_layer(rtj_layer_weights *l)
+{
+    rtj_linear_free(&l->qkv), rtj_linear_free(&l->attn_out), rtj_linear_free(&l->ffn_in), rtj_linear_free(&l->ffn_out);
+    rtj_free(l->ln1_g), rtj_free(l->ln1_b), rtj_free(l->ln2_g), rtj_free(l->ln2_b);
+}
+
+void rtj_model_free(rtj_model *m)
+{
+    if (!m)
+        return;
+    if (m->layer)
+        for (int i = 0; i < m->run_layers; i++)
+            free_layer(&m->layer[i]);
+    if (m->exits)
+        for (int k = 0; k < m->cfg.num_exits; k++) {
+            rtj_free(m->exits[k].mix), rtj_free(m->exits[k].weight), rtj_free(m->exits[k].bias);
+        }
+    free(m->layer), free(m->exits), free(m->pool_needed);
+    rtj_f32_packed_w_free(&m->pooler);
+    rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
+    rtj_config_free(&m->cfg);
+    free(m);
+}
+
+rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err)
+{
+    if (err) {
+        err->code = RTJ_OK;
+        err->message[0] = '\0';
+    }
+    if (!out)
+        return rtj_fail(err, RTJ_ERR_ARG, "rtj_model_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return rtj_fail(err, RTJ_ERR_ARG, "rtj_model_load: path is NULL");
+    if (opts && opts->dtype != RTJ_DTYPE_FP32 && opts->dtype != RTJ_DTYPE_INT8)
+        return rtj_fail(err, RTJ_ERR_ARG, "rtj_model_load: unknown dtype %d", (int)opts->dtype);
+    if (opts && opts->threads < 0)
+        return rtj_fail(err, RTJ_ERR_ARG, "rtj_model_load: threads must be >= 0, got %d", opts->threads);
+    const rtj_kernels *kt = rtj_kernels_get();
+    if (!kt)
+        return rtj_fail(err, RTJ_ERR_ISA, "%s", rtj_kernels_error());
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return rtj_fail(err, RTJ_ERR_IO, "%s: no such file or directory", path);
+    if (!S_ISDIR(sb.st_mode))
+        return rtj_fail(err, RTJ_ERR_FORMAT, "%s: not a checkpoint directory (the .rtj format is not built yet)", path);
+    rtj_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
+    m->kt = kt;
+    m->dtype = opts ? opts->dtype : RTJ_DTYPE_FP32;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    m->threads = opts && opts->threads > 0 ? opts->threads : (cpus > 0 ? (int)cpus : 1);
+    rtj_status s = rtj_load_hf_dir(path, m, err);
+    if (s != RTJ_OK) {
+        rtj_model_free(m);
+        return s;
+    }
+    *out = m;
+    return RTJ_OK;
+}
+
+void rtj_model_get_info(const rtj_model *m, rtj_model_info *info)
+{
+    const rtj_config *c = &m->cfg;
+    *info = (rtj_model_info){c->hidden, c->layers, c->heads, c->intermediate, c->vocab_size, c->max_positions,
+                             c->type_vocab_size, c->num_labels, c->num_exits, c->exit_layers, c->exit_temps,
+                             (const char *const *)c->labels, m->dtype, m->kt->name};
+}

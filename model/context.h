@@ -1,0 +1,23 @@
+/* A context: one thread's scratch for the forward pass, sized for the model's longest input. */
+#ifndef RTJ_CONTEXT_H
+#define RTJ_CONTEXT_H
+
+#include "model.h"
+
+struct rtj_context {
+    const rtj_model *model;
+    size_t max_tokens;
+    float *h, *h1;      /* [tokens, hidden]: the layer's input/output and the post-attention state */
+    float *qkv;         /* [tokens, 3 hidden] */
+    float *attn;        /* [tokens, hidden] */
+    float *ffn;         /* [tokens, intermediate] */
+    float *attn_scratch;
+    void *q8_scratch;   /* quantized activations of the widest input */
+    float *pooled;      /* [layers, hidden]: pooled [CLS] of each layer some exit reads */
+    float *exit_x;      /* [hidden]: an exit's mixed input */
+    float *logits, *probs; /* [exits, labels] */
+    rtj_exit_output *exit_out;
+    int32_t *ids, *types;
+};
+
+#endif

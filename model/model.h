@@ -1,0 +1,74 @@
+/* The loaded model and the pieces of the engine that see inside it. Internal. */
+#ifndef RTJ_MODEL_H
+#define RTJ_MODEL_H
+
+#include <stdarg.h>
+
+#include "../include/rtj.h"
+#include "../kernels/rtj_kernels.h"
+
+/* What config.json says, validated. */
+typedef struct rtj_config {
+    int hidden, layers, heads, intermediate, vocab_size, max_positions, type_vocab_size;
+    float eps;
+    int num_labels;
+    int num_exits;
+    int *exit_layers;    /* num_exits, ascending, each < layers */
+    float *exit_temps;   /* num_exits, > 0 */
+    char **labels;       /* num_labels */
+    int has_exit_layers; /* 0: a plain BertForSequenceClassification, one exit at the top */
+    int do_lower_case;
+} rtj_config;
+
+/* One linear layer in the dtype the model was loaded with. */
+typedef struct rtj_linear {
+    rtj_f32_packed_w f32;
+    rtj_q8_packed_w q8;
+    int is_q8;
+} rtj_linear;
+
+typedef struct rtj_layer_weights {
+    rtj_linear qkv;      /* query, key and value fused: N = 3 * hidden, one GEMM instead of three */
+    rtj_linear attn_out; /* + residual, then LayerNorm 1 */
+    rtj_linear ffn_in;   /* + exact GELU */
+    rtj_linear ffn_out;  /* + residual, then LayerNorm 2 */
+    float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
+} rtj_layer_weights;
+
+typedef struct rtj_exit_head {
+    int layer;
+    float temperature;
+    float *mix;    /* layer + 1 weights, or NULL: the pooled vector of `layer` alone */
+    float *weight; /* [num_labels, hidden] */
+    float *bias;   /* [num_labels] */
+} rtj_exit_head;
+
+struct rtj_model {
+    rtj_config cfg;
+    const rtj_kernels *kt;
+    rtj_dtype dtype;
+    int threads;
+    int run_layers; /* layers that can ever run: the last exit's layer + 1 */
+    float *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
+    rtj_layer_weights *layer;
+    rtj_f32_packed_w pooler;
+    rtj_exit_head *exits;
+    unsigned char *pool_needed; /* per layer: some exit reads this layer's pooled [CLS] */
+};
+
+/* Formats a message into err (which may be NULL) and returns code. */
+rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+rtj_status rtj_config_parse(const char *text, size_t len, rtj_config *cfg, rtj_error *err);
+void rtj_config_free(rtj_config *cfg);
+
+/* Loads a Hugging Face checkpoint directory into a model whose cfg, kt, dtype and threads are set. */
+rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err);
+
+/* Packs W [n, k] (+ bias) in the model's dtype. */
+rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,
+                           const float *bias);
+void rtj_linear_free(rtj_linear *l);
+
+#endif
