@@ -7,8 +7,7 @@
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-/* Rows of quantized A start on a cache line: k rounded up to 64 bytes. */
-static size_t q8_row_stride(size_t k) { return round_up(k ? k : 1, 64); }
+size_t rtj_q8_row_stride(size_t k) { return round_up(k ? k : 1, 64); }
 
 int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out)
 {
@@ -88,7 +87,7 @@ void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qm
 
 size_t rtj_q8_gemm_scratch(size_t m, size_t k)
 {
-    return m * q8_row_stride(k) + m * (sizeof(float) + sizeof(int32_t)) + 64;
+    return m * rtj_q8_row_stride(k) + m * (sizeof(float) + sizeof(int32_t)) + 64;
 }
 
 void rtj_q8_gemm_quantized_cols(const rtj_kernels *kt, size_t m, const uint8_t *qa, size_t ldq,
@@ -119,7 +118,7 @@ void rtj_q8_gemm(const rtj_kernels *kt, size_t m, const float *x, size_t ldx, co
 {
     if (m == 0)
         return;
-    const size_t ldq = q8_row_stride(w->k);
+    const size_t ldq = rtj_q8_row_stride(w->k);
     uint8_t *qa = scratch;
     float *a_scale = (float *)(qa + m * ldq);
     int32_t *a_zero = (int32_t *)(a_scale + m);

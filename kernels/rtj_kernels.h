@@ -184,6 +184,8 @@ void rtj_q8_packed_w_free(rtj_q8_packed_w *w);
  * with the zero point) with q in [0, qmax]; the range always includes 0 so that 0 is exact. */
 void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q, size_t ldq,
                           float *scale, int32_t *zero);
+/* Row stride of quantized activations: k rounded up to a 64-byte line, so rows start on one. */
+size_t rtj_q8_row_stride(size_t k);
 /* Bytes of scratch rtj_q8_gemm needs for m rows of k. */
 size_t rtj_q8_gemm_scratch(size_t m, size_t k);
 /* C[m, n] = epilogue(dequant(quant(X) * W^T)) over columns [col0, col1) (col0 a multiple of the table's

@@ -11,7 +11,9 @@ struct rtj_context {
     float *qkv;         /* [tokens, 3 hidden] */
     float *attn;        /* [tokens, hidden] */
     float *ffn;         /* [tokens, intermediate] */
-    float *attn_scratch;
+    struct rtj_pool *pool;  /* this context's threads */
+    float *attn_scratch;    /* one area of attn_scratch_len floats per thread */
+    size_t attn_scratch_len;
     void *q8_scratch;   /* quantized activations of the widest input */
     float *pooled;      /* [layers, hidden]: pooled [CLS] of each layer some exit reads */
     float *exit_x;      /* [hidden]: an exit's mixed input */

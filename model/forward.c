@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "pool.h"
 
 rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,
                            const float *bias)
@@ -22,15 +23,75 @@ void rtj_linear_free(rtj_linear *l)
         rtj_f32_packed_w_free(&l->f32);
 }
 
-static size_t linear_k(const rtj_linear *l) { return l->is_q8 ? l->q8.k : l->f32.k; }
+
+/* One linear layer, its output columns split among the pool's threads. Each column's arithmetic is the
+ * same whichever thread computes it (tiles start at multiples of NR from column 0), so the result does
+ * not depend on the thread count. */
+typedef struct linear_job {
+    const rtj_kernels *kt;
+    const rtj_linear *l;
+    size_t m, ldx, ldres, ldy, ldq, chunk;
+    const float *x, *res;
+    float *y;
+    enum rtj_epi_op op;
+    const uint8_t *qa;
+    const float *a_scale;
+    const int32_t *a_zero;
+} linear_job;
+
+static void linear_task(void *arg, size_t task, size_t worker)
+{
+    (void)worker;
+    const linear_job *j = arg;
+    const size_t col0 = task * j->chunk, col1 = col0 + j->chunk;
+    if (j->l->is_q8)
+        rtj_q8_gemm_quantized_cols(j->kt, j->m, j->qa, j->ldq, j->a_scale, j->a_zero, &j->l->q8, j->op, j->res,
+                                   j->ldres, j->y, j->ldy, col0, col1);
+    else
+        rtj_f32_gemm_cols(j->kt, j->m, j->x, j->ldx, &j->l->f32, 1.0f, j->op, j->res, j->ldres, j->y, j->ldy, col0,
+                          col1);
+}
 
 static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x, size_t ldx,
                    enum rtj_epi_op op, const float *res, size_t ldres, float *y, size_t ldy)
 {
-    if (l->is_q8)
-        rtj_q8_gemm(c->model->kt, m, x, ldx, &l->q8, op, res, ldres, y, ldy, c->q8_scratch);
-    else
-        rtj_f32_gemm(c->model->kt, m, x, ldx, &l->f32, 1.0f, op, res, ldres, y, ldy);
+    const rtj_kernels *kt = c->model->kt;
+    linear_job j = {kt, l, m, ldx, ldres, ldy, 0, 0, x, res, y, op, NULL, NULL, NULL};
+    size_t n, nr;
+    if (l->is_q8) {
+        /* Quantize the rows once, before the columns are shared out. */
+        n = l->q8.n;
+        nr = kt->q8_gemm_nr;
+        j.ldq = rtj_q8_row_stride(l->q8.k);
+        uint8_t *qa = c->q8_scratch;
+        float *sa = (float *)(qa + m * j.ldq);
+        int32_t *za = (int32_t *)(sa + m);
+        rtj_q8_quantize_rows(m, l->q8.k, x, ldx, kt->q8_act_max, qa, j.ldq, sa, za);
+        j.qa = qa, j.a_scale = sa, j.a_zero = za;
+    } else {
+        n = l->f32.n;
+        nr = l->f32.nr;
+    }
+    const size_t panels = (n + nr - 1) / nr, threads = (size_t)rtj_pool_threads(c->pool);
+    const size_t tasks = panels < threads ? panels : threads;
+    j.chunk = (panels + tasks - 1) / tasks * nr;
+    rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, linear_task, &j);
+}
+
+/* Attention, one head a task, each worker with its own scratch. */
+typedef struct attention_job {
+    rtj_context *c;
+    size_t n, d, ld;
+} attention_job;
+
+static void attention_task(void *arg, size_t head, size_t worker)
+{
+    const attention_job *j = arg;
+    rtj_context *c = j->c;
+    const size_t h = (size_t)c->model->cfg.hidden, off = head * j->d;
+    rtj_f32_attention_head(c->model->kt, j->n, j->d, c->qkv + off, j->ld, c->qkv + h + off, j->ld,
+                           c->qkv + 2 * h + off, j->ld, NULL, c->attn + off, h,
+                           c->attn_scratch + worker * c->attn_scratch_len);
 }
 
 rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
@@ -52,7 +113,10 @@ rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
     c->qkv = rtj_alloc(n * 3 * h * sizeof(float));
     c->attn = rtj_alloc(n * h * sizeof(float));
     c->ffn = rtj_alloc(n * ff * sizeof(float));
-    c->attn_scratch = rtj_alloc(rtj_f32_attention_scratch(model->kt, n, h / (size_t)cfg->heads) * sizeof(float));
+    c->pool = rtj_pool_new(model->threads);
+    /* Rounded to a cache line so that workers' scratch areas never share one. */
+    c->attn_scratch_len = (rtj_f32_attention_scratch(model->kt, n, h / (size_t)cfg->heads) + 15) / 16 * 16;
+    c->attn_scratch = rtj_alloc((size_t)model->threads * c->attn_scratch_len * sizeof(float));
     c->q8_scratch = rtj_alloc(rtj_q8_gemm_scratch(n, kmax));
     c->pooled = rtj_alloc((size_t)cfg->layers * h * sizeof(float));
     c->exit_x = rtj_alloc(h * sizeof(float));
@@ -61,7 +125,7 @@ rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
     c->exit_out = calloc(ne, sizeof *c->exit_out);
     c->ids = rtj_alloc(n * sizeof(int32_t));
     c->types = rtj_alloc(n * sizeof(int32_t));
-    if (!c->h || !c->h1 || !c->qkv || !c->attn || !c->ffn || !c->attn_scratch || !c->q8_scratch ||
+    if (!c->pool || !c->h || !c->h1 || !c->qkv || !c->attn || !c->ffn || !c->attn_scratch || !c->q8_scratch ||
         !c->pooled || !c->exit_x || !c->logits || !c->probs || !c->exit_out || !c->ids || !c->types) {
         rtj_context_free(c);
         return RTJ_ERR_NOMEM;
@@ -77,6 +141,7 @@ void rtj_context_free(rtj_context *c)
     rtj_free(c->h), rtj_free(c->h1), rtj_free(c->qkv), rtj_free(c->attn), rtj_free(c->ffn);
     rtj_free(c->attn_scratch), rtj_free(c->q8_scratch), rtj_free(c->pooled), rtj_free(c->exit_x);
     rtj_free(c->logits), rtj_free(c->probs), free(c->exit_out), rtj_free(c->ids), rtj_free(c->types);
+    rtj_pool_free(c->pool);
     free(c);
 }
 
@@ -87,8 +152,8 @@ static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t n)
     const rtj_kernels *kt = m->kt;
     const size_t h = (size_t)m->cfg.hidden, heads = (size_t)m->cfg.heads, ff = (size_t)m->cfg.intermediate;
     linear(c, &w->qkv, n, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
-    rtj_f32_attention(kt, n, heads, h / heads, c->qkv, 3 * h, c->qkv + h, 3 * h, c->qkv + 2 * h, 3 * h, NULL,
-                      c->attn, h, c->attn_scratch);
+    attention_job aj = {c, n, h / heads, 3 * h};
+    rtj_pool_run(c->pool, heads, attention_task, &aj);
     linear(c, &w->attn_out, n, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
     kt->f32_layernorm(n, h, c->h1, h, NULL, 0, w->ln1_g, w->ln1_b, m->cfg.eps, c->h1, h);
     linear(c, &w->ffn_in, n, c->h1, h, RTJ_EPI_GELU, NULL, 0, c->ffn, ff);

@@ -96,7 +96,7 @@ static rtj_status read_linear(loader *ld, const char *prefix, size_t n, size_t k
     char wn[200], bn[200];
     snprintf(wn, sizeof wn, "%s.weight", prefix);
     snprintf(bn, sizeof bn, "%s.bias", prefix);
-    const float *w, *b;
+    const float *w;
     TRY(read_tensor(ld, wn, n, k, NULL, &w));
     float *bias = NULL;
     TRY(read_tensor(ld, bn, 0, n, &bias, NULL));

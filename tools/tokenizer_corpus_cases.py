@@ -12,18 +12,18 @@ def data_cases(read_tsv, json, csv):
     train = [s for (s,) in read_tsv(DATA + "sst2/glue_sst2_train.tsv", [0])]
     yield "sst2 train (every 20th)", [("u", 0, s, None) for s in train[::20]]
     snli = read_tsv(DATA + "snli/snli_dev_becel.tsv", [0, 1]) + read_tsv(DATA + "snli/snli_test_becel.tsv", [0, 1])
-    yield "snli pairs (every 12th)", [("u", 0, p, h) for p, h in snli[::12]]
+    yield "snli pairs (every 16th)", [("u", 0, p, h) for p, h in snli[::16]]
     yield "snli pairs, cased (every 60th)", [("c", 0, p, h) for p, h in snli[5::60]]
     yield "snli pairs truncated", [("u", (8, 12, 16, 24)[i % 4], p, h) for i, (p, h) in enumerate(snli[7::40])]
     with open(DATA + "mnli/mnli_dev_matched.jsonl", encoding="utf-8") as f:
         mnli = [json.loads(line) for line in f]
     mnli = [(r["premise"], r["hypothesis"]) for r in mnli]
-    yield "mnli pairs (every 6th)", [("u", 0, p, h) for p, h in mnli[::6]]
+    yield "mnli pairs (every 8th)", [("u", 0, p, h) for p, h in mnli[::8]]
     yield "mnli pairs, cased (every 40th)", [("c", 0, p, h) for p, h in mnli[3::40]]
     yield "mnli pairs truncated", [("u", (5, 10, 20, 32, 48)[i % 5], p, h) for i, (p, h) in enumerate(mnli[1::25])]
     with open(DATA + "agnews/ag_news_test.csv", encoding="utf-8", newline="") as f:
         ag = [(r[1], r[2]) for r in csv.reader(f)]
-    yield "ag news title + description (every 5th)", [("u", 0, t, d) for t, d in ag[::5]]
+    yield "ag news title + description (every 8th)", [("u", 0, t, d) for t, d in ag[::8]]
     yield "ag news, single text truncated", [("u", (3, 16, 64)[i % 3], t + " " + d, None)
                                               for i, (t, d) in enumerate(ag[2::50])]
 
