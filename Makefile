@@ -107,7 +107,7 @@ test-aarch64:
 	tools/binfmt-aarch64.sh
 	@set -e; for cpu in $(QEMU_CPUS); do \
 	  echo "== aarch64 tests under qemu -cpu $$cpu"; \
-	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64):/usr/aarch64-linux-gnu \
+	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) \
 	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose; \
 	done
 

@@ -50,6 +50,11 @@ typedef struct rtj_load_options {
 rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err);
 void rtj_model_free(rtj_model *model);
 
+/* Writes the loaded model as one .rtj file (config, vocabulary, labels, temperatures and the weights in
+ * the dtype it was loaded with, packed for the kernels), through a temporary file renamed into place, so
+ * PATH is never left half-written. Loading it maps the file and uses the weights where they lie. */
+rtj_status rtj_model_save(const rtj_model *model, const char *path, rtj_error *err);
+
 /* What a loaded model is. Pointers stay valid while the model lives. */
 typedef struct rtj_model_info {
     int hidden, layers, heads, intermediate, vocab_size, max_positions, type_vocab_size;

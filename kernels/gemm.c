@@ -72,6 +72,17 @@ int rtj_f32_pack_w(const rtj_kernels *kt, size_t n, size_t k, const float *w, si
     return 0;
 }
 
+void rtj_f32_unpack_w(const rtj_f32_packed_w *w, float *out)
+{
+    for (size_t k0 = 0; k0 < w->k; k0 += w->kc) {
+        const size_t kcb = w->k - k0 < w->kc ? w->k - k0 : w->kc;
+        const float *block = w->data + k0 * w->n_pad;
+        for (size_t j = 0; j < w->n; j++)
+            for (size_t kk = 0; kk < kcb; kk++)
+                out[j * w->k + k0 + kk] = block[(j / w->nr) * kcb * w->nr + kk * w->nr + j % w->nr];
+    }
+}
+
 void rtj_f32_packed_w_free(rtj_f32_packed_w *w)
 {
     rtj_free(w->data);

@@ -124,6 +124,8 @@ typedef struct rtj_f32_packed_w {
 int rtj_f32_pack_w(const rtj_kernels *kt, size_t n, size_t k, const float *w, size_t ldw, int w_is_kn,
                    const float *bias, rtj_f32_packed_w *out);
 void rtj_f32_packed_w_free(rtj_f32_packed_w *w);
+/* The inverse of packing: W [n, k] row-major again (a model file packed for another ISA's tile). */
+void rtj_f32_unpack_w(const rtj_f32_packed_w *w, float *out);
 /* Bytes rtj_f32_pack_w_into needs: for scratch-packed operands (attention's K and V) that must not
  * allocate on every call. */
 size_t rtj_f32_packed_size(const rtj_kernels *kt, size_t n, size_t k);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,26 +36,34 @@ rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)
     return code;
 }
 
-static void free_layer(rtj_layer_weights *l)
+static void free_layer(rtj_layer_weights *l, int raw_owned)
 {
     rtj_linear_free(&l->qkv), rtj_linear_free(&l->attn_out), rtj_linear_free(&l->ffn_in), rtj_linear_free(&l->ffn_out);
-    rtj_free(l->ln1_g), rtj_free(l->ln1_b), rtj_free(l->ln2_g), rtj_free(l->ln2_b);
+    if (raw_owned)
+        rtj_free(l->ln1_g), rtj_free(l->ln1_b), rtj_free(l->ln2_g), rtj_free(l->ln2_b);
 }
 
 void rtj_model_free(rtj_model *m)
 {
     if (!m)
         return;
+    /* Arrays of a mapped file are not ours; packed linears say for themselves. */
+    const int raw_owned = m->map == NULL;
     if (m->layer)
         for (int i = 0; i < m->run_layers; i++)
-            free_layer(&m->layer[i]);
-    if (m->exits)
-        for (int k = 0; k < m->cfg.num_exits; k++) {
+            free_layer(&m->layer[i], raw_owned);
+    if (m->exits && raw_owned)
+        for (int k = 0; k < m->cfg.num_exits; k++)
             rtj_free(m->exits[k].mix), rtj_free(m->exits[k].weight), rtj_free(m->exits[k].bias);
-        }
     free(m->layer), free(m->exits), free(m->pool_needed);
-    rtj_f32_packed_w_free(&m->pooler);
-    rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
+    rtj_linear_free(&m->pooler);
+    if (raw_owned)
+        rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
+    if (m->map)
+        munmap(m->map, m->map_size);
+    rtj_tokenizer_free(m->tok);
+    rtj_vocab_free(m->vocab);
+    free(m->vocab_text);
     rtj_config_free(&m->cfg);
     free(m);
 }
@@ -80,8 +89,6 @@ rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_mo
     struct stat sb;
     if (stat(path, &sb) != 0)
         return rtj_fail(err, RTJ_ERR_IO, "%s: no such file or directory", path);
-    if (!S_ISDIR(sb.st_mode))
-        return rtj_fail(err, RTJ_ERR_FORMAT, "%s: not a checkpoint directory (the .rtj format is not built yet)", path);
     rtj_model *m = calloc(1, sizeof *m);
     if (!m)
         return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
@@ -89,12 +96,34 @@ rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_mo
     m->dtype = opts ? opts->dtype : RTJ_DTYPE_FP32;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     m->threads = opts && opts->threads > 0 ? opts->threads : (cpus > 0 ? (int)cpus : 1);
-    rtj_status s = rtj_load_hf_dir(path, m, err);
+    rtj_status s = S_ISDIR(sb.st_mode) ? rtj_load_hf_dir(path, m, err) : rtj_load_rtj_file(path, m, err);
     if (s != RTJ_OK) {
         rtj_model_free(m);
         return s;
     }
     *out = m;
+    return RTJ_OK;
+}
+
+rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err)
+{
+    size_t line = 0;
+    rtj_tok_status ts = rtj_vocab_load_buffer(m->vocab_text, m->vocab_len, &m->vocab, &line);
+    if (ts != RTJ_TOK_OK) {
+        if (ts == RTJ_TOK_ERR_NOMEM)
+            return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
+        if (line)
+            return rtj_fail(err, RTJ_ERR_FORMAT, "vocab.txt line %zu: %s", line, rtj_tokenizer_strerror(ts));
+        return rtj_fail(err, RTJ_ERR_FORMAT, "vocab.txt: %s", rtj_tokenizer_strerror(ts));
+    }
+    if (rtj_vocab_size(m->vocab) > (size_t)m->cfg.vocab_size)
+        return rtj_fail(err, RTJ_ERR_CONFIG, "vocab.txt has %zu tokens but config.json's vocab_size is %d",
+                        rtj_vocab_size(m->vocab), m->cfg.vocab_size);
+    rtj_tokenizer_options to = {m->cfg.do_lower_case, 0};
+    ts = rtj_tokenizer_new(m->vocab, &to, &m->tok);
+    if (ts != RTJ_TOK_OK)
+        return rtj_fail(err, ts == RTJ_TOK_ERR_NOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_FORMAT, "tokenizer: %s",
+                        rtj_tokenizer_strerror(ts));
     return RTJ_OK;
 }
 

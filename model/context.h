@@ -19,7 +19,7 @@ struct rtj_context {
     float *exit_x;      /* [hidden]: an exit's mixed input */
     float *logits, *probs; /* [exits, labels] */
     rtj_exit_output *exit_out;
-    int32_t *ids, *types;
+    rtj_tok_output tok_out;
 };
 
 #endif

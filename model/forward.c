@@ -17,6 +17,8 @@ rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k
 
 void rtj_linear_free(rtj_linear *l)
 {
+    if (l->borrowed)
+        return;
     if (l->is_q8)
         rtj_q8_packed_w_free(&l->q8);
     else
@@ -123,10 +125,9 @@ rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
     c->logits = rtj_alloc(ne * nl * sizeof(float));
     c->probs = rtj_alloc(ne * nl * sizeof(float));
     c->exit_out = calloc(ne, sizeof *c->exit_out);
-    c->ids = rtj_alloc(n * sizeof(int32_t));
-    c->types = rtj_alloc(n * sizeof(int32_t));
+    rtj_tok_output_init(&c->tok_out);
     if (!c->pool || !c->h || !c->h1 || !c->qkv || !c->attn || !c->ffn || !c->attn_scratch || !c->q8_scratch ||
-        !c->pooled || !c->exit_x || !c->logits || !c->probs || !c->exit_out || !c->ids || !c->types) {
+        !c->pooled || !c->exit_x || !c->logits || !c->probs || !c->exit_out) {
         rtj_context_free(c);
         return RTJ_ERR_NOMEM;
     }
@@ -140,7 +141,8 @@ void rtj_context_free(rtj_context *c)
         return;
     rtj_free(c->h), rtj_free(c->h1), rtj_free(c->qkv), rtj_free(c->attn), rtj_free(c->ffn);
     rtj_free(c->attn_scratch), rtj_free(c->q8_scratch), rtj_free(c->pooled), rtj_free(c->exit_x);
-    rtj_free(c->logits), rtj_free(c->probs), free(c->exit_out), rtj_free(c->ids), rtj_free(c->types);
+    rtj_free(c->logits), rtj_free(c->probs), free(c->exit_out);
+    rtj_tok_output_free(&c->tok_out);
     rtj_pool_free(c->pool);
     free(c);
 }
@@ -219,7 +221,7 @@ rtj_status rtj_classify_ids(rtj_context *c, size_t n, const int32_t *ids, const 
         if (m->pool_needed[l]) {
             /* The pooler reads the [CLS] row only: one row, M = 1. */
             float *pooled = c->pooled + (size_t)l * h;
-            rtj_f32_gemm(m->kt, 1, c->h, h, &m->pooler, 1.0f, RTJ_EPI_NONE, NULL, 0, pooled, h);
+            rtj_f32_gemm(m->kt, 1, c->h, h, &m->pooler.f32, 1.0f, RTJ_EPI_NONE, NULL, 0, pooled, h);
             m->kt->f32_tanh(h, pooled, pooled);
         }
         for (; next_exit < cfg->num_exits && m->exits[next_exit].layer == l; next_exit++) {
@@ -251,4 +253,19 @@ rtj_status rtj_classify_ids(rtj_context *c, size_t n, const int32_t *ids, const 
         out->exits = c->exit_out;
     }
     return RTJ_OK;
+}
+
+rtj_status rtj_classify(rtj_context *c, const char *text, const char *text_pair, const rtj_classify_options *opts,
+                        rtj_result *out)
+{
+    if (!c || !text || !out)
+        return RTJ_ERR_ARG;
+    const size_t len_a = strlen(text), len_b = text_pair ? strlen(text_pair) : 0;
+    rtj_tok_status ts = rtj_tokenize(c->model->tok, text, len_a, text_pair, len_b, c->max_tokens, &c->tok_out);
+    if (ts != RTJ_TOK_OK)
+        return ts == RTJ_TOK_ERR_NOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_INPUT;
+    rtj_status s = rtj_classify_ids(c, c->tok_out.n, c->tok_out.ids, c->tok_out.type_ids, opts, out);
+    if (s == RTJ_OK)
+        out->truncated = (int)(c->tok_out.truncated_a + c->tok_out.truncated_b);
+    return s;
 }

@@ -38,18 +38,18 @@ struct rtj_json {
     bool boolean;    /* BOOL */
     bool is_integer; /* NUMBER: written without fraction or exponent and within int64 ("-0" is 0) */
     union {
-        struct {            /* NUMBER */
-            double number;  /* the nearest double (strtod rounding) */
+        struct {             /* NUMBER */
+            double number;   /* the nearest double (strtod rounding) */
             int64_t integer; /* exact value when is_integer, else 0 */
         };
-        struct {            /* STRING: UTF-8, NUL-terminated, may contain NUL: use length */
+        struct {             /* STRING: UTF-8, NUL-terminated, may contain NUL: use length */
             const char *string;
             size_t length;
         };
-        struct {                        /* ARRAY, OBJECT */
+        struct {                         /* ARRAY, OBJECT */
             size_t count;
-            rtj_json *items;            /* array items, or object values, in document order */
-            const rtj_json_key *keys;   /* OBJECT: keys[i] names items[i] */
+            rtj_json *items;             /* array items, or object values, in document order */
+            const rtj_json_key *keys;    /* OBJECT: keys[i] names items[i] */
             const rtj_json_key **sorted; /* OBJECT: the keys sorted by bytes, for lookup */
         };
     };
@@ -57,7 +57,7 @@ struct rtj_json {
 
 /* Limits of one parse. Zero fields take the defaults below. */
 typedef struct rtj_json_limits {
-    size_t max_depth; /* nested arrays/objects; default RTJ_JSON_DEFAULT_DEPTH */
+    size_t max_depth; /* nested arrays/objects; default RTJ_JSON_DEFAULT_DEPTH, capped at 1024 */
     size_t max_bytes; /* longest accepted text; default RTJ_JSON_DEFAULT_BYTES */
 } rtj_json_limits;
 #define RTJ_JSON_DEFAULT_DEPTH 64

@@ -206,7 +206,7 @@ static rtj_status load_weights(loader *ld)
     TRY(read_tensor(ld, "pooler.dense.bias", 0, h, &pb, NULL));
     /* The pooler stays FP32 in INT8 models: it is one row per exit, and the exits' confidence is what
      * decides where an input leaves. */
-    int rc = rtj_f32_pack_w(m->kt, h, h, pw, h, 0, pb, &m->pooler);
+    int rc = rtj_f32_pack_w(m->kt, h, h, pw, h, 0, pb, &m->pooler.f32);
     rtj_free(pb);
     if (rc != 0)
         return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory packing the pooler");
@@ -245,10 +245,13 @@ rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err)
     size_t len = 0;
     if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path)
         return rtj_fail(err, RTJ_ERR_ARG, "path too long: %s", dir);
-    TRY(read_small_file(path, 1 << 20, &text, &len, err));
+    TRY(read_small_file(path, (size_t)1 << 20, &text, &len, err));
     rtj_status s = rtj_config_parse(text, len, &m->cfg, err);
     free(text);
     TRY(s);
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    TRY(read_small_file(path, (size_t)64 << 20, &m->vocab_text, &m->vocab_len, err));
+    TRY(rtj_model_init_tokenizer(m, err));
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     loader ld = {.m = m, .err = err};
     char msg[sizeof err->message];

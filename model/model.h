@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "../include/rtj.h"
+#include "../include/rtj_tokenizer.h"
 #include "../kernels/rtj_kernels.h"
 
 /* What config.json says, validated. */
@@ -25,6 +26,7 @@ typedef struct rtj_linear {
     rtj_f32_packed_w f32;
     rtj_q8_packed_w q8;
     int is_q8;
+    int borrowed; /* the arrays lie in a mapped .rtj file: not ours to free */
 } rtj_linear;
 
 typedef struct rtj_layer_weights {
@@ -51,10 +53,22 @@ struct rtj_model {
     int run_layers; /* layers that can ever run: the last exit's layer + 1 */
     float *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
     rtj_layer_weights *layer;
-    rtj_f32_packed_w pooler;
+    rtj_linear pooler; /* always FP32 */
     rtj_exit_head *exits;
     unsigned char *pool_needed; /* per layer: some exit reads this layer's pooled [CLS] */
+    char *vocab_text;           /* vocab.txt as read: kept so that the model can be saved whole */
+    size_t vocab_len;
+    rtj_vocab *vocab;
+    rtj_tokenizer *tok;
+    void *map; /* a mapped .rtj file: the raw arrays (embeddings, LayerNorm, exits) point into it */
+    size_t map_size;
 };
+
+/* Loads an .rtj file into a model whose kt, dtype and threads are set. */
+rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err);
+
+/* Builds the vocabulary and tokenizer from m->vocab_text. */
+rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err);
 
 /* Formats a message into err (which may be NULL) and returns code. */
 rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)

@@ -68,7 +68,8 @@ typedef struct rtj_safetensors {
 } rtj_safetensors;
 
 /* 0, or -1 with out->fault set, out holding nothing (rtj_st_close on it is harmless) and a one-line
- * message in err. I/O messages name the path; format messages name the tensor and the fault.
+ * message in err. I/O messages name the path; format messages name the tensor and the fault (JSON
+ * positions in them count from the first byte of the header, i.e. file offset - 8).
  * io_error (may be NULL) is set to 1 for an I/O failure (RTJ_ST_FAULT_IO), else 0. */
 int rtj_st_open(const char *path, rtj_safetensors *out, char *err, size_t errlen, int *io_error);
 /* The same checks on a caller's buffer, which must outlive out (for tests and fuzzing). */

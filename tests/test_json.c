@@ -53,7 +53,8 @@ static void expect_bad(const char *s, const char *want)
 
 Test(json, literals_nesting_and_order)
 {
-    rtj_json *v = parse_ok(" {\"a\": [1, 2, {\"b\": null}], \"c\": true, \"d\": false,\r\n\t\"e\": {}, \"f\": []} \n");
+    rtj_json *v =
+        parse_ok(" {\"a\": [1, 2, {\"b\": null}], \"c\": true, \"d\": false,\r\n\t\"e\": {}, \"f\": []} \n");
     cr_assert_eq(v->type, RTJ_JSON_OBJECT);
     cr_assert_eq(rtj_json_count(v), 5);
     const char *order[] = {"a", "c", "d", "e", "f"};
@@ -100,12 +101,12 @@ Test(json, string_escapes_and_utf8)
         {"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t", 8},
         {"\"\\u00e9\\u00E9\"", "\xC3\xA9\xC3\xA9", 4},
         {"\"\\u0041\\u20AC\"", "A\xE2\x82\xAC", 4},
-        {"\"\\uD83D\\uDE00\"", "\xF0\x9F\x98\x80", 4},          /* U+1F600 from a surrogate pair */
-        {"\"\\uDBFF\\uDFFF\"", "\xF4\x8F\xBF\xBF", 4},          /* U+10FFFF, the last code point */
-        {"\"\\u0000x\"", "\0x", 2},                             /* embedded NUL, kept by length */
+        {"\"\\uD83D\\uDE00\"", "\xF0\x9F\x98\x80", 4}, /* U+1F600 from a surrogate pair */
+        {"\"\\uDBFF\\uDFFF\"", "\xF4\x8F\xBF\xBF", 4}, /* U+10FFFF, the last code point */
+        {"\"\\u0000x\"", "\0x", 2},                    /* embedded NUL, kept by length */
         {"\"h\xC3\xA9llo \xE2\x82\xAC \xF0\x9D\x84\x9E\"", "h\xC3\xA9llo \xE2\x82\xAC \xF0\x9D\x84\x9E", 15},
-        {"\"\xEF\xBF\xBF\"", "\xEF\xBF\xBF", 3},                /* U+FFFF is a noncharacter, still valid */
-        {"\"\\u007f\x7f\"", "\x7f\x7f", 2},                     /* DEL need not be escaped */
+        {"\"\xEF\xBF\xBF\"", "\xEF\xBF\xBF", 3}, /* U+FFFF is a noncharacter, still valid */
+        {"\"\\u007f\x7f\"", "\x7f\x7f", 2},      /* DEL need not be escaped */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rtj_json *v = parse_ok(cases[i].json);
@@ -236,8 +237,9 @@ Test(json, large_containers_and_lookup)
 
 Test(json, truncated_at_every_byte)
 {
-    const char *doc = "{\"hidden_size\": 312, \"id2label\": {\"0\": \"neg\", \"1\": \"pos\\u00e9\"},\n"
-                      " \"exit_layers\": [0, 3], \"eps\": 1e-12, \"ok\": true, \"n\": null, \"x\": [-0.5, []]}";
+    const char *doc =
+        "{\"hidden_size\": 312, \"id2label\": {\"0\": \"neg\", \"1\": \"pos\\u00e9\"},\n"
+        " \"exit_layers\": [0, 3], \"eps\": 1e-12, \"ok\": true, \"n\": null, \"x\": [-0.5, []]}";
     size_t n = strlen(doc);
     rtj_json_free(parse_ok(doc));
     for (size_t k = 0; k < n; k++) {
@@ -312,18 +314,18 @@ Test(json, malformed_catalogue)
         {"\"\x1f\"", "control character 0x1F"},
         {"\"\x80\"", "invalid UTF-8 byte 0x80"},
         {"\"\xBF\"", "invalid UTF-8 byte 0xBF"},
-        {"\"\xC0\x80\"", "invalid UTF-8 byte 0xC0"},          /* overlong NUL */
-        {"\"\xC1\xBF\"", "invalid UTF-8 byte 0xC1"},          /* overlong */
-        {"\"\xE0\x80\x80\"", "invalid UTF-8 byte 0xE0"},      /* overlong 3-byte */
-        {"\"\xF0\x80\x80\x80\"", "invalid UTF-8 byte 0xF0"},  /* overlong 4-byte */
-        {"\"\xED\xA0\x80\"", "invalid UTF-8 byte 0xED"},      /* encoded surrogate U+D800 */
-        {"\"\xF4\x90\x80\x80\"", "invalid UTF-8 byte 0xF4"},  /* above U+10FFFF */
+        {"\"\xC0\x80\"", "invalid UTF-8 byte 0xC0"},         /* overlong NUL */
+        {"\"\xC1\xBF\"", "invalid UTF-8 byte 0xC1"},         /* overlong */
+        {"\"\xE0\x80\x80\"", "invalid UTF-8 byte 0xE0"},     /* overlong 3-byte */
+        {"\"\xF0\x80\x80\x80\"", "invalid UTF-8 byte 0xF0"}, /* overlong 4-byte */
+        {"\"\xED\xA0\x80\"", "invalid UTF-8 byte 0xED"},     /* encoded surrogate U+D800 */
+        {"\"\xF4\x90\x80\x80\"", "invalid UTF-8 byte 0xF4"}, /* above U+10FFFF */
         {"\"\xF5\x80\x80\x80\"", "invalid UTF-8 byte 0xF5"},
         {"\"\xFF\"", "invalid UTF-8 byte 0xFF"},
-        {"\"\xE2\x82\"", "invalid UTF-8 byte 0xE2"},          /* cut sequence */
-        {"\"\xC3(\"", "invalid UTF-8 byte 0xC3"},             /* bad continuation */
-        {"{\"k\xC3\":1}", "invalid UTF-8"},                  /* in a key */
-        {"\xC2\xA0{}", "unexpected 0xC2"},                    /* no-break space is not whitespace */
+        {"\"\xE2\x82\"", "invalid UTF-8 byte 0xE2"}, /* cut sequence */
+        {"\"\xC3(\"", "invalid UTF-8 byte 0xC3"},    /* bad continuation */
+        {"{\"k\xC3\":1}", "invalid UTF-8"},          /* in a key */
+        {"\xC2\xA0{}", "unexpected 0xC2"},           /* no-break space is not whitespace */
         {"\xEF\xBB\xBF{}", "byte order mark not allowed"},
         {"{\"a\":1,\"a\":2}", "duplicate key \"a\""},
         {"{\"a\":1,\"\\u0061\":2}", "duplicate key \"a\""},
@@ -431,7 +433,8 @@ Test(json, size_limit_and_arguments)
  * out of bounds (run under ASan). */
 Test(json, mutations_never_crash)
 {
-    const char *doc = "{\"a\": [1, -2.5e3, \"x\\u00e9\\uD83D\\uDE00\"], \"b\": {\"c\": null, \"d\": true}, \"e\": 0}";
+    const char *doc =
+        "{\"a\": [1, -2.5e3, \"x\\u00e9\\uD83D\\uDE00\"], \"b\": {\"c\": null, \"d\": true}, \"e\": 0}";
     size_t n = strlen(doc);
     uint64_t rng = 0x9E3779B97F4A7C15u;
     char *buf = malloc(n + 8);

@@ -67,8 +67,8 @@ static void expect_bad(const char *header, size_t data_len, const char *want)
     free(data);
 }
 
-#define TWO_F32                                                                                         \
-    "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"                                  \
+#define TWO_F32                                                                                              \
+    "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"                                    \
     "\"b\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[24,36]}}"
 
 Test(safetensors, f32_tensors_read_back)
@@ -153,8 +153,8 @@ Test(safetensors, every_dtype_scalars_and_empty_tensors)
         const char *name;
         rtj_st_dtype dtype;
         size_t size;
-    } want[] = {{"f64", RTJ_ST_F64, 8}, {"i64", RTJ_ST_I64, 8}, {"i32", RTJ_ST_I32, 4},
-                {"i16", RTJ_ST_I16, 2}, {"f16", RTJ_ST_F16, 2}, {"i8", RTJ_ST_I8, 1},
+    } want[] = {{"f64", RTJ_ST_F64, 8}, {"i64", RTJ_ST_I64, 8},  {"i32", RTJ_ST_I32, 4},
+                {"i16", RTJ_ST_I16, 2}, {"f16", RTJ_ST_F16, 2},  {"i8", RTJ_ST_I8, 1},
                 {"u8", RTJ_ST_U8, 1},   {"bool", RTJ_ST_BOOL, 1}};
     float f[1];
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -199,8 +199,8 @@ static void check_all_16bit(rtj_st_dtype dtype)
 {
     const char *name = dtype == RTJ_ST_F16 ? "F16" : "BF16";
     char h[128];
-    int n = snprintf(h, sizeof h, "{\"x\":{\"dtype\":\"%s\",\"shape\":[256,256],\"data_offsets\":[0,131072]}}",
-                     name);
+    int n = snprintf(h, sizeof h,
+                     "{\"x\":{\"dtype\":\"%s\",\"shape\":[256,256],\"data_offsets\":[0,131072]}}", name);
     if (n % 2 == 0)
         h[n++] = ' ', h[n] = '\0';
     uint16_t *bits = malloc(65536 * sizeof *bits);
@@ -264,8 +264,10 @@ Test(safetensors, many_tensors_found_by_name)
     h[len++] = '{';
     for (size_t i = 0; i < n; i++) { /* written in reverse name order */
         size_t k = n - 1 - i;
-        len += (size_t)snprintf(h + len, cap - len, "%s\"layer.%zu.w\":{\"dtype\":\"U8\",\"shape\":[1],"
-                                "\"data_offsets\":[%zu,%zu]}", i ? "," : "", k, k, k + 1);
+        len += (size_t)snprintf(h + len, cap - len,
+                                "%s\"layer.%zu.w\":{\"dtype\":\"U8\",\"shape\":[1],"
+                                "\"data_offsets\":[%zu,%zu]}",
+                                i ? "," : "", k, k, k + 1);
     }
     h[len++] = '}';
     h[len] = '\0';
@@ -379,17 +381,23 @@ Test(safetensors, malformed_catalogue)
         {"{\"t\":" E("\"F32\"", "[1]", "[0,4.0]") "}", 4, "must hold non-negative integers"},
         {"{\"t\":" E("\"F32\"", "[1]", "[0,18446744073709551616]") "}", 4, "non-negative integers"},
         {"{\"t\":" E("\"F32\"", "[1]", "[8,4]") "}", 8, "data_offsets [8, 4] end before they begin"},
-        {"{\"t\":" E("\"F32\"", "[1]", "[0,4]") "}", 3, "data_offsets [0, 4] past the end of the data (3 bytes)"},
+        {"{\"t\":" E("\"F32\"", "[1]", "[0,4]") "}", 3,
+         "data_offsets [0, 4] past the end of the data (3 bytes)"},
         {"{\"t\":" E("\"F32\"", "[1]", "[9223372036854775800,9223372036854775804]") "}", 4, "past the end"},
-        {"{\"t\":" E("\"F32\"", "[3]", "[0,8]") "}", 12, "tensor \"t\": data_offsets span 8 bytes but F32 [3] needs 12"},
+        {"{\"t\":" E("\"F32\"", "[3]", "[0,8]") "}", 12,
+         "tensor \"t\": data_offsets span 8 bytes but F32 [3] needs 12"},
         {"{\"t\":" E("\"F16\"", "[2,2]", "[0,16]") "}", 16, "span 16 bytes but F16 [2, 2] needs 8"},
         {"{\"t\":" E("\"F32\"", "[]", "[0,0]") "}", 4, "span 0 bytes but F32 [] needs 4"},
         {"{\"a\":" E("\"F32\"", "[2]", "[0,8]") ",\"b\":" E("\"F32\"", "[2]", "[4,12]") "}", 12,
          "tensors \"a\" [0, 8) and \"b\" [4, 12) overlap"},
         {"{\"a\":" E("\"F32\"", "[2]", "[0,8]") ",\"b\":" E("\"I64\"", "[1]", "[0,8]") "}", 8, "overlap"},
-        {"{\"big\":" E("\"U8\"", "[16]", "[0,16]") ",\"z\":" E("\"U8\"", "[1]", "[9,10]") ",\"y\":"
-         E("\"U8\"", "[2]", "[4,6]") "}", 16, "tensors \"big\" [0, 16) and \"y\" [4, 6) overlap"},
-        {"{\"a\":" E("\"U8\"", "[1]", "[0,1]") ",\"a\":" E("\"U8\"", "[1]", "[1,2]") "}", 2, "duplicate key \"a\""},
+        /* [0, 16) holds both of the others; the first overlap found is with the lower one */
+        {"{\"big\":" E("\"U8\"", "[16]", "[0,16]")
+         ",\"z\":" E("\"U8\"", "[1]", "[9,10]")
+         ",\"y\":" E("\"U8\"", "[2]", "[4,6]") "}",
+         16, "tensors \"big\" [0, 16) and \"y\" [4, 6) overlap"},
+        {"{\"a\":" E("\"U8\"", "[1]", "[0,1]") ",\"a\":" E("\"U8\"", "[1]", "[1,2]") "}", 2,
+         "duplicate key \"a\""},
         {"{\"__metadata__\":\"x\"}", 0, "__metadata__ is a string, not an object of strings"},
         {"{\"__metadata__\":{\"k\":1}}", 0, "__metadata__ \"k\": value is a number, not a string"},
         {"{\"__metadata__\":{\"k\":\"a\\u0000b\"}}", 0, "__metadata__ \"k\": contains a NUL"},
@@ -424,7 +432,8 @@ Test(safetensors, mutations_never_crash)
         for (int e = 0; e < 1 + iter % 2; e++) {
             rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
             size_t at = (size_t)(rng >> 32) % b.size;
-            copy[at] = rng % 3 ? (unsigned char)"0123456789[],\"-"[(rng >> 8) % 15] : (unsigned char)(rng >> 16);
+            copy[at] =
+                rng % 3 ? (unsigned char)"0123456789[],\"-"[(rng >> 8) % 15] : (unsigned char)(rng >> 16);
         }
         rtj_safetensors st;
         char err[320] = "";

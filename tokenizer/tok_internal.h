@@ -7,10 +7,12 @@
 
 #include "rtj_tokenizer.h"
 
-/* Open addressing with linear probing, at most half full. A slot keeps the high half of the 64-bit hash
- * so that a probe rarely has to compare the token's bytes; id < 0 marks an empty slot. */
+/* Open addressing with linear probing, at most half full. A slot holds the key's first 8 bytes and its
+ * length beside 24 bits of hash, so that a probe for a key of up to 8 bytes (most of them) touches one
+ * cache line and no token text; id < 0 marks an empty slot. */
 typedef struct rtj_vocab_slot {
-    uint32_t tag;
+    uint64_t head; /* the first 8 bytes of the key, zero-padded */
+    uint32_t tag;  /* hash bits 40-63 above the key's length mod 256 */
     int32_t id;
 } rtj_vocab_slot;
 
@@ -36,25 +38,27 @@ struct rtj_tokenizer {
     int32_t ascii_punct_id[128]; /* the id of each ASCII punctuation character as a word, or [UNK] */
 };
 
-/* A multiply-xorshift hash over 8-byte words: fast on the short keys WordPiece looks up, and good enough
- * for a table kept at most half full. The value depends on the CPU's byte order, which is fine for a
- * table that lives in memory only. */
-static inline uint64_t rtj_tok_hash(const uint8_t *p, size_t n)
+/* w with only its first n < 8 bytes (in memory order) kept. */
+static inline uint64_t rtj_keep_bytes(uint64_t w, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return n ? w & ~(~0ull >> (8 * n)) : 0;
+#else
+    return w & ((1ull << (8 * n)) - 1);
+#endif
+}
+
+/* A multiply-xorshift hash over 8-byte words, the last one zero-padded: fast on the short keys WordPiece
+ * looks up, and good enough for a table kept at most half full. It depends on the CPU's byte order, which
+ * is fine for a table that lives in memory only. head is the key's first word. */
+static inline uint64_t rtj_tok_hash(const uint8_t *p, size_t n, uint64_t head)
 {
     const uint64_t k = 0x9E3779B97F4A7C15ull;
-    uint64_t h = (uint64_t)n * k;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
-    }
-    if (n) {
+    uint64_t h = ((uint64_t)n * k ^ head) * k;
+    h ^= h >> 29;
+    for (size_t i = 8; i < n; i += 8) {
         uint64_t w = 0;
-        for (size_t i = 0; i < n; i++)
-            w |= (uint64_t)p[i] << (8 * i);
+        memcpy(&w, p + i, n - i < 8 ? n - i : 8);
         h = (h ^ w) * k;
         h ^= h >> 29;
     }
@@ -63,22 +67,37 @@ static inline uint64_t rtj_tok_hash(const uint8_t *p, size_t n)
     return h;
 }
 
-/* The id of key in table t (suffix_skip: bytes of the stored token before the key, 2 for "##"), or -1. */
-static inline int32_t rtj_vocab_find(const rtj_vocab *v, const rtj_vocab_table *t, size_t suffix_skip,
-                                     const uint8_t *key, size_t len)
+static inline uint32_t rtj_tok_tag(uint64_t h, size_t len)
+{
+    return (uint32_t)(h >> 40) << 8 | (uint32_t)(len & 0xFF);
+}
+
+/* The id of key in table t (skip: bytes of the stored token before the key, 2 for "##"), or -1. head is
+ * the key's first 8 bytes, zero-padded. */
+static inline int32_t rtj_vocab_find(const rtj_vocab *v, const rtj_vocab_table *t, size_t skip,
+                                     const uint8_t *key, size_t len, uint64_t head)
 {
     if (len > t->max_key)
         return -1;
-    uint64_t h = rtj_tok_hash(key, len);
-    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t h = rtj_tok_hash(key, len, head);
+    uint32_t tag = rtj_tok_tag(h, len);
     for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
         const rtj_vocab_slot *s = &t->slots[i];
         if (s->id < 0)
             return -1;
-        if (s->tag == tag && v->tok_len[s->id] == len + suffix_skip &&
-            memcmp(v->text + v->tok_off[s->id] + suffix_skip, key, len) == 0)
+        if (s->tag == tag && s->head == head &&
+            (len <= 8 || (v->tok_len[s->id] == len + skip &&
+                          memcmp(v->text + v->tok_off[s->id] + skip + 8, key + 8, len - 8) == 0)))
             return s->id;
     }
+}
+
+/* The first 8 bytes of a key, zero-padded, read safely from a buffer that ends with it. */
+static inline uint64_t rtj_key_head(const uint8_t *key, size_t len)
+{
+    uint64_t w = 0;
+    memcpy(&w, key, len < 8 ? len : 8);
+    return w;
 }
 
 #endif

@@ -16,7 +16,7 @@
 #define WORD_BYTES (4 * MAX_WORD_CHARS)
 
 struct rtj_tok_scratch {
-    uint8_t w[WORD_BYTES];                /* the current word, normalized, as UTF-8 */
+    uint8_t w[WORD_BYTES + 8];            /* the current word, normalized, as UTF-8 */
     uint32_t ws[WORD_BYTES], we[WORD_BYTES]; /* input bytes [ws, we) each of its bytes came from */
     size_t wlen, wchars;                  /* bytes stored, characters seen (may exceed what is stored) */
     uint32_t wmin, wmax;                  /* input bytes of the whole word */
@@ -153,7 +153,12 @@ static int word_flush(run *r)
         for (; end > start; end--) {
             if (end < len && (s->w[end] & 0xC0) == 0x80)
                 continue; /* not a character boundary */
-            id = rtj_vocab_find(v, t, start ? 2 : 0, s->w + start, end - start);
+            /* The word buffer has 8 bytes to spare after its end: read the head whole, then mask it. */
+            uint64_t head;
+            memcpy(&head, s->w + start, 8);
+            if (end - start < 8)
+                head = rtj_keep_bytes(head, end - start);
+            id = rtj_vocab_find(v, t, start ? 2 : 0, s->w + start, end - start, head);
             if (id >= 0)
                 break;
         }

@@ -31,7 +31,7 @@ static int table_alloc(rtj_vocab_table *t, size_t keys)
     if (!t->slots)
         return -1;
     for (size_t i = 0; i < cap; i++)
-        t->slots[i] = (rtj_vocab_slot){0, -1};
+        t->slots[i] = (rtj_vocab_slot){0, 0, -1};
     t->mask = cap - 1;
     t->max_key = 0;
     return 0;
@@ -42,8 +42,8 @@ static void table_put(const rtj_vocab *v, rtj_vocab_table *t, size_t skip, int32
 {
     const uint8_t *key = (const uint8_t *)v->text + v->tok_off[id] + skip;
     size_t len = v->tok_len[id] - skip;
-    uint64_t h = rtj_tok_hash(key, len);
-    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t head = rtj_key_head(key, len), h = rtj_tok_hash(key, len, head);
+    uint32_t tag = rtj_tok_tag(h, len);
     size_t i = (size_t)h & t->mask;
     for (;; i = (i + 1) & t->mask) {
         rtj_vocab_slot *s = &t->slots[i];
@@ -53,7 +53,7 @@ static void table_put(const rtj_vocab *v, rtj_vocab_table *t, size_t skip, int32
             memcmp(v->text + v->tok_off[s->id], v->text + v->tok_off[id], v->tok_len[id]) == 0)
             break;
     }
-    t->slots[i] = (rtj_vocab_slot){tag, id};
+    t->slots[i] = (rtj_vocab_slot){head, tag, id};
     if (len > t->max_key)
         t->max_key = len;
 }
@@ -188,7 +188,8 @@ int32_t rtj_vocab_lookup(const rtj_vocab *v, const char *token, size_t len)
 {
     if (!v || (!token && len))
         return -1;
-    return rtj_vocab_find(v, &v->full, 0, (const uint8_t *)(token ? token : ""), len);
+    const uint8_t *key = (const uint8_t *)(token ? token : "");
+    return rtj_vocab_find(v, &v->full, 0, key, len, rtj_key_head(key, len));
 }
 
 const char *rtj_vocab_token(const rtj_vocab *v, int32_t id, size_t *len)

@@ -1,0 +1,48 @@
+/* The .rtj file layout shared by its writer (rtj_file.c) and reader (rtj_file_load.c); the format is
+ * described at the top of rtj_file.c. Internal. */
+#ifndef RTJ_FILE_H
+#define RTJ_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTJ_FILE_MAGIC "RTJMODEL"
+#define RTJ_FILE_VERSION 1u
+#define ALIGN 64
+
+typedef struct file_header {
+    char magic[8];
+    uint32_t version, dtype;
+    uint64_t file_size;
+    uint64_t meta_offset, meta_size;
+    uint64_t vocab_offset, vocab_size;
+    uint64_t table_offset, table_count;
+    uint64_t data_offset;
+    uint64_t checksum;
+    uint32_t f32_nr, f32_kc;
+    uint8_t reserved[128 - 96];
+} file_header;
+
+enum entry_kind { KIND_F32 = 1, KIND_F32_PACKED = 2, KIND_I8_PACKED = 3, KIND_I32 = 4 };
+
+typedef struct file_entry {
+    char name[80];
+    uint64_t offset, bytes;
+    uint32_t kind, reserved;
+    uint64_t n, k;
+    uint64_t reserved2;
+} file_entry;
+
+_Static_assert(sizeof(file_header) == 128, "header is 128 bytes");
+_Static_assert(sizeof(file_entry) == 128, "entry is 128 bytes");
+
+static inline uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+#define FNV_OFFSET 0xcbf29ce484222325ull
+
+#endif
