@@ -108,6 +108,16 @@ rtj_status rtj_classify(rtj_context *ctx, const char *text, const char *text_pai
 rtj_status rtj_classify_ids(rtj_context *ctx, size_t n, const int32_t *ids, const int32_t *types,
                             const rtj_classify_options *opts, rtj_result *out);
 
+/* Classifies n texts (pairs: pairs not NULL, pairs[i] the second text of texts[i]) as one packed batch:
+ * no padding, and each instance leaves at its own exit. out[i] answers texts[i]; an instance's result is
+ * the same, bit for bit, as when it is classified alone. */
+rtj_status rtj_classify_batch(rtj_context *ctx, size_t n, const char *const *texts, const char *const *pairs,
+                              const rtj_classify_options *opts, rtj_result *out);
+/* The same for token-id sequences: lens[i] ids in ids[i]; types NULL or types[i] per instance. */
+rtj_status rtj_classify_ids_batch(rtj_context *ctx, size_t n, const size_t *lens, const int32_t *const *ids,
+                                  const int32_t *const *types, const rtj_classify_options *opts,
+                                  rtj_result *out);
+
 #ifdef __cplusplus
 }
 #endif

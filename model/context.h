@@ -1,4 +1,5 @@
-/* A context: one thread's scratch for the forward pass, sized for the model's longest input. */
+/* A context: one thread's scratch for the forward pass. Token rows of a batch are packed (no padding), so
+ * the row buffers grow with the largest batch seen; per-instance state grows with the batch size. */
 #ifndef RTJ_CONTEXT_H
 #define RTJ_CONTEXT_H
 
@@ -6,20 +7,46 @@
 
 struct rtj_context {
     const rtj_model *model;
-    size_t max_tokens;
-    float *h, *h1;      /* [tokens, hidden]: the layer's input/output and the post-attention state */
-    float *qkv;         /* [tokens, 3 hidden] */
-    float *attn;        /* [tokens, hidden] */
-    float *ffn;         /* [tokens, intermediate] */
     struct rtj_pool *pool;  /* this context's threads */
-    float *attn_scratch;    /* one area of attn_scratch_len floats per thread */
+    size_t max_tokens;      /* one sequence: max_position_embeddings */
+
+    /* Rows: all tokens of the instances still in flight, instance after instance. */
+    size_t rows_cap;
+    float *h, *h1;          /* [rows, hidden]: layer input/output, and the state after attention */
+    float *qkv;             /* [rows, 3 hidden] */
+    float *attn;            /* [rows, hidden] */
+    float *ffn;             /* [rows, intermediate] */
+    void *q8_scratch;       /* quantized activations of the widest layer input */
+
+    float *attn_scratch;    /* per thread: a key mask (padded batches only) then the attention scratch */
     size_t attn_scratch_len;
-    void *q8_scratch;   /* quantized activations of the widest input */
-    float *pooled;      /* [layers, hidden]: pooled [CLS] of each layer some exit reads */
-    float *exit_x;      /* [hidden]: an exit's mixed input */
-    float *logits, *probs; /* [exits, labels] */
-    rtj_exit_output *exit_out;
-    rtj_tok_output tok_out;
+
+    /* Instances. */
+    size_t inst_cap;
+    size_t *act;            /* the instances in flight, in row order */
+    size_t *act_off;        /* their first row */
+    size_t *len;            /* tokens of each instance (by input index) */
+    size_t *lens;           /* rtj_classify_batch's token counts */
+    size_t *valid;          /* real tokens (< len only when padded) */
+    int *answer, *layers_run;
+    float *pooled;          /* [instances, layers, hidden]: pooled [CLS] of each layer an exit reads */
+    float *cls, *cls_out;   /* [instances, hidden]: [CLS] rows gathered for the pooler, and its output */
+    float *exit_x;          /* [hidden] */
+    float *logits, *probs;  /* [instances, exits, labels] */
+    rtj_exit_output *exit_out; /* [instances, exits] */
+    rtj_tok_output *tok;    /* [tok_cap]: tokenizer outputs, reused (zeroed = initialised) */
+    size_t tok_cap;
+    const int32_t **ids_ptr, **types_ptr;
 };
+
+/* Grows the buffers to hold `rows` token rows and `instances` instances. */
+rtj_status rtj_context_reserve(rtj_context *c, size_t rows, size_t instances);
+
+/* The batch forward pass behind every classify call: each instance leaves at its own exit. With pad = 1
+ * every instance is padded to the longest with [PAD] tokens and masked, as padded engines run a batch
+ * (for the benchmarks' baseline only). */
+rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const int32_t *const *ids,
+                             const int32_t *const *types, const rtj_classify_options *opts, int pad,
+                             rtj_result *out);
 
 #endif

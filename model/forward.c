@@ -1,4 +1,9 @@
-/* The forward pass of one sequence with early exit, and the per-thread context that holds its scratch. */
+/* The forward pass over a packed batch: the token rows of every instance still in flight, stacked with no
+ * padding, go through each GEMM together; attention runs per (instance, head); after each exit layer the
+ * instances that are confident leave and the rest are moved together, so later layers compute only the
+ * tokens still in flight. Every per-row computation (GEMM rows, LayerNorm rows, one instance's attention)
+ * is independent of the other rows, so an instance's logits are the same bit for bit whatever batch it
+ * travels in, wherever in it, and with any number of threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,104 +85,65 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
     rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, linear_task, &j);
 }
 
-/* Attention, one head a task, each worker with its own scratch. */
+/* Attention, one (instance, head) a task, each worker with its own scratch. */
 typedef struct attention_job {
     rtj_context *c;
-    size_t n, d, ld;
+    size_t heads, d;
+    int pad;
 } attention_job;
 
-static void attention_task(void *arg, size_t head, size_t worker)
+static void attention_task(void *arg, size_t task, size_t worker)
 {
     const attention_job *j = arg;
     rtj_context *c = j->c;
-    const size_t h = (size_t)c->model->cfg.hidden, off = head * j->d;
-    rtj_f32_attention_head(c->model->kt, j->n, j->d, c->qkv + off, j->ld, c->qkv + h + off, j->ld,
-                           c->qkv + 2 * h + off, j->ld, NULL, c->attn + off, h,
-                           c->attn_scratch + worker * c->attn_scratch_len);
-}
-
-rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
-{
-    if (!model || !out)
-        return RTJ_ERR_ARG;
-    *out = NULL;
-    const rtj_config *cfg = &model->cfg;
-    rtj_context *c = calloc(1, sizeof *c);
-    if (!c)
-        return RTJ_ERR_NOMEM;
-    c->model = model;
-    const size_t n = (size_t)cfg->max_positions, h = (size_t)cfg->hidden, ff = (size_t)cfg->intermediate;
-    const size_t ne = (size_t)cfg->num_exits, nl = (size_t)cfg->num_labels;
-    const size_t kmax = ff > h ? ff : h;
-    c->max_tokens = n;
-    c->h = rtj_alloc(n * h * sizeof(float));
-    c->h1 = rtj_alloc(n * h * sizeof(float));
-    c->qkv = rtj_alloc(n * 3 * h * sizeof(float));
-    c->attn = rtj_alloc(n * h * sizeof(float));
-    c->ffn = rtj_alloc(n * ff * sizeof(float));
-    c->pool = rtj_pool_new(model->threads);
-    /* Rounded to a cache line so that workers' scratch areas never share one. */
-    c->attn_scratch_len = (rtj_f32_attention_scratch(model->kt, n, h / (size_t)cfg->heads) + 15) / 16 * 16;
-    c->attn_scratch = rtj_alloc((size_t)model->threads * c->attn_scratch_len * sizeof(float));
-    c->q8_scratch = rtj_alloc(rtj_q8_gemm_scratch(n, kmax));
-    c->pooled = rtj_alloc((size_t)cfg->layers * h * sizeof(float));
-    c->exit_x = rtj_alloc(h * sizeof(float));
-    c->logits = rtj_alloc(ne * nl * sizeof(float));
-    c->probs = rtj_alloc(ne * nl * sizeof(float));
-    c->exit_out = calloc(ne, sizeof *c->exit_out);
-    rtj_tok_output_init(&c->tok_out);
-    if (!c->pool || !c->h || !c->h1 || !c->qkv || !c->attn || !c->ffn || !c->attn_scratch || !c->q8_scratch ||
-        !c->pooled || !c->exit_x || !c->logits || !c->probs || !c->exit_out) {
-        rtj_context_free(c);
-        return RTJ_ERR_NOMEM;
+    const size_t a = task / j->heads, head = task % j->heads, inst = c->act[a];
+    const size_t h = (size_t)c->model->cfg.hidden, ld = 3 * h, col = head * j->d;
+    const size_t row = c->act_off[a], n = c->len[inst];
+    const float *q = c->qkv + row * ld + col;
+    float *mask = NULL;
+    if (j->pad && c->valid[inst] < n) {
+        /* Padded baseline only: keys past the real tokens are masked as BERT's padding mask does. */
+        mask = c->attn_scratch + worker * c->attn_scratch_len; /* the attention scratch comes after it */
+        for (size_t t = 0; t < n; t++)
+            mask[t] = t < c->valid[inst] ? 0.0f : -10000.0f;
     }
-    *out = c;
-    return RTJ_OK;
+    float *scratch = c->attn_scratch + worker * c->attn_scratch_len + (mask ? c->max_tokens : 0);
+    rtj_f32_attention_head(c->model->kt, n, j->d, q, ld, q + h, ld, q + 2 * h, ld, mask, c->attn + row * h + col, h,
+                           scratch);
 }
 
-void rtj_context_free(rtj_context *c)
-{
-    if (!c)
-        return;
-    rtj_free(c->h), rtj_free(c->h1), rtj_free(c->qkv), rtj_free(c->attn), rtj_free(c->ffn);
-    rtj_free(c->attn_scratch), rtj_free(c->q8_scratch), rtj_free(c->pooled), rtj_free(c->exit_x);
-    rtj_free(c->logits), rtj_free(c->probs), free(c->exit_out);
-    rtj_tok_output_free(&c->tok_out);
-    rtj_pool_free(c->pool);
-    free(c);
-}
-
-/* One post-LayerNorm encoder layer over h [n, hidden], in place. */
-static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t n)
+/* One post-LayerNorm encoder layer over the rows in flight, in place in c->h. */
+static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nact, size_t rows, int pad)
 {
     const rtj_model *m = c->model;
     const rtj_kernels *kt = m->kt;
     const size_t h = (size_t)m->cfg.hidden, heads = (size_t)m->cfg.heads, ff = (size_t)m->cfg.intermediate;
-    linear(c, &w->qkv, n, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
-    attention_job aj = {c, n, h / heads, 3 * h};
-    rtj_pool_run(c->pool, heads, attention_task, &aj);
-    linear(c, &w->attn_out, n, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
-    kt->f32_layernorm(n, h, c->h1, h, NULL, 0, w->ln1_g, w->ln1_b, m->cfg.eps, c->h1, h);
-    linear(c, &w->ffn_in, n, c->h1, h, RTJ_EPI_GELU, NULL, 0, c->ffn, ff);
-    linear(c, &w->ffn_out, n, c->ffn, ff, RTJ_EPI_RESIDUAL, c->h1, h, c->h, h);
-    kt->f32_layernorm(n, h, c->h, h, NULL, 0, w->ln2_g, w->ln2_b, m->cfg.eps, c->h, h);
+    linear(c, &w->qkv, rows, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
+    attention_job aj = {c, heads, h / heads, pad};
+    rtj_pool_run(c->pool, nact * heads, attention_task, &aj);
+    linear(c, &w->attn_out, rows, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
+    kt->f32_layernorm(rows, h, c->h1, h, NULL, 0, w->ln1_g, w->ln1_b, m->cfg.eps, c->h1, h);
+    linear(c, &w->ffn_in, rows, c->h1, h, RTJ_EPI_GELU, NULL, 0, c->ffn, ff);
+    linear(c, &w->ffn_out, rows, c->ffn, ff, RTJ_EPI_RESIDUAL, c->h1, h, c->h, h);
+    kt->f32_layernorm(rows, h, c->h, h, NULL, 0, w->ln2_g, w->ln2_b, m->cfg.eps, c->h, h);
 }
 
-/* logits = (W x + b) / T for one exit, then its softmax; returns the max probability. */
-static float exit_head(rtj_context *c, size_t k)
+/* Exit k of instance inst: logits = (W x + b) / T and their softmax; returns the max probability. */
+static float exit_head(rtj_context *c, size_t inst, size_t k)
 {
     const rtj_model *m = c->model;
     const rtj_exit_head *e = &m->exits[k];
-    const size_t h = (size_t)m->cfg.hidden, nl = (size_t)m->cfg.num_labels;
-    const float *x = c->pooled + (size_t)e->layer * h;
+    const size_t h = (size_t)m->cfg.hidden, nl = (size_t)m->cfg.num_labels, ne = (size_t)m->cfg.num_exits;
+    const float *pooled = c->pooled + inst * (size_t)m->cfg.layers * h;
+    const float *x = pooled + (size_t)e->layer * h;
     if (e->mix) {
         memset(c->exit_x, 0, h * sizeof(float));
         for (int j = 0; j <= e->layer; j++)
             for (size_t i = 0; i < h; i++)
-                c->exit_x[i] += e->mix[j] * c->pooled[(size_t)j * h + i];
+                c->exit_x[i] += e->mix[j] * pooled[(size_t)j * h + i];
         x = c->exit_x;
     }
-    float *logits = c->logits + k * nl, *probs = c->probs + k * nl;
+    float *logits = c->logits + (inst * ne + k) * nl, *probs = c->probs + (inst * ne + k) * nl;
     for (size_t l = 0; l < nl; l++) {
         /* num_labels x hidden is tiny: a double dot product keeps the head exact to float rounding. */
         double s = e->bias[l];
@@ -189,8 +155,134 @@ static float exit_head(rtj_context *c, size_t k)
     float best = 0;
     for (size_t l = 0; l < nl; l++)
         best = probs[l] > best ? probs[l] : best;
-    c->exit_out[k] = (rtj_exit_output){e->layer, logits, probs};
+    c->exit_out[inst * ne + k] = (rtj_exit_output){e->layer, logits, probs};
     return best;
+}
+
+/* The pooled [CLS] of layer l for every instance in flight: their [CLS] rows gathered, one GEMM. */
+static void pool_cls(rtj_context *c, size_t nact, int l)
+{
+    const rtj_model *m = c->model;
+    const size_t h = (size_t)m->cfg.hidden, layers = (size_t)m->cfg.layers;
+    for (size_t a = 0; a < nact; a++)
+        memcpy(c->cls + a * h, c->h + c->act_off[a] * h, h * sizeof(float));
+    rtj_f32_gemm(m->kt, nact, c->cls, h, &m->pooler.f32, 1.0f, RTJ_EPI_NONE, NULL, 0, c->cls_out, h);
+    m->kt->f32_tanh(nact * h, c->cls_out, c->cls_out);
+    for (size_t a = 0; a < nact; a++)
+        memcpy(c->pooled + (c->act[a] * layers + (size_t)l) * h, c->cls_out + a * h, h * sizeof(float));
+}
+
+static rtj_status check_input(const rtj_model *m, size_t n, const int32_t *ids, const int32_t *types, size_t max)
+{
+    if (!ids || n == 0 || n > max)
+        return RTJ_ERR_INPUT;
+    for (size_t t = 0; t < n; t++)
+        if (ids[t] < 0 || ids[t] >= m->cfg.vocab_size || (types && (types[t] < 0 || types[t] >= m->cfg.type_vocab_size)))
+            return RTJ_ERR_INPUT;
+    return RTJ_OK;
+}
+
+rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const int32_t *const *ids,
+                             const int32_t *const *types, const rtj_classify_options *opts, int pad,
+                             rtj_result *out)
+{
+    const rtj_model *m = c->model;
+    const rtj_config *cfg = &m->cfg;
+    const float threshold = opts ? opts->threshold : RTJ_NO_EARLY_EXIT;
+    const int all_exits = opts ? opts->all_exits : 0;
+    if (!(threshold == RTJ_NO_EARLY_EXIT || (threshold >= 0.0f && threshold <= 1.0f)))
+        return RTJ_ERR_ARG;
+    if (n == 0)
+        return RTJ_OK;
+    size_t longest = 0, rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        rtj_status s = check_input(m, lens[i], ids[i], types ? types[i] : NULL, c->max_tokens);
+        if (s != RTJ_OK)
+            return s;
+        longest = lens[i] > longest ? lens[i] : longest;
+    }
+    rows = pad ? n * longest : 0;
+    for (size_t i = 0; !pad && i < n; i++)
+        rows += lens[i];
+    rtj_status s = rtj_context_reserve(c, rows, n);
+    if (s != RTJ_OK)
+        return s;
+    const size_t h = (size_t)cfg->hidden, ne = (size_t)cfg->num_exits;
+    const int32_t pad_ids[1] = {rtj_vocab_special(m->vocab, RTJ_TOKEN_PAD)};
+    size_t row = 0;
+    for (size_t i = 0; i < n; i++) {
+        c->act[i] = i;
+        c->act_off[i] = row;
+        c->valid[i] = lens[i];
+        c->len[i] = pad ? longest : lens[i];
+        c->answer[i] = -1;
+        m->kt->f32_embed(lens[i], ids[i], types ? types[i] : NULL, 0, m->word_emb, m->pos_emb, m->type_emb, h,
+                         c->h + row * h, h);
+        for (size_t t = lens[i]; t < c->len[i]; t++) /* padded baseline: [PAD] tokens at their positions */
+            m->kt->f32_embed(1, pad_ids, NULL, t, m->word_emb, m->pos_emb, m->type_emb, h, c->h + (row + t) * h, h);
+        row += c->len[i];
+    }
+    m->kt->f32_layernorm(rows, h, c->h, h, NULL, 0, m->emb_ln_g, m->emb_ln_b, cfg->eps, c->h, h);
+
+    /* The answer is the first exit confident enough, or the last one. With all_exits every instance goes
+     * on to the last exit, and its answer is still the one the threshold picks. Threshold 1 means full
+     * depth, as in the paper: an FP32 softmax can round to exactly 1. */
+    const int can_exit = threshold != RTJ_NO_EARLY_EXIT && threshold < 1.0f;
+    size_t nact = n, next_exit = 0;
+    for (int l = 0; l < m->run_layers && nact > 0; l++) {
+        encoder_layer(c, &m->layer[l], nact, rows, pad);
+        for (size_t a = 0; a < nact; a++)
+            c->layers_run[c->act[a]] = l + 1;
+        if (m->pool_needed[l])
+            pool_cls(c, nact, l);
+        if (next_exit >= ne || m->exits[next_exit].layer != l)
+            continue;
+        const size_t k = next_exit++;
+        const int last = k == ne - 1;
+        size_t keep = 0, new_rows = 0;
+        for (size_t a = 0; a < nact; a++) {
+            const size_t inst = c->act[a];
+            const float conf = exit_head(c, inst, k);
+            if (c->answer[inst] < 0 && (last || (can_exit && conf >= threshold)))
+                c->answer[inst] = (int)k;
+            if (c->answer[inst] >= 0 && !all_exits)
+                continue; /* leaves the batch */
+            /* Stays: move its rows down to close the gap left by those that left. */
+            const size_t len = c->len[inst], from = c->act_off[a];
+            if (from != new_rows)
+                memmove(c->h + new_rows * h, c->h + from * h, len * h * sizeof(float));
+            c->act[keep] = inst;
+            c->act_off[keep] = new_rows;
+            keep++;
+            new_rows += len;
+        }
+        nact = keep;
+        rows = new_rows;
+    }
+
+    const size_t nl = (size_t)cfg->num_labels;
+    for (size_t i = 0; i < n; i++) {
+        const int k = c->answer[i];
+        const float *probs = c->probs + (i * ne + (size_t)k) * nl;
+        int best = 0;
+        for (size_t l = 1; l < nl; l++)
+            best = probs[l] > probs[best] ? (int)l : best;
+        rtj_result *r = &out[i];
+        memset(r, 0, sizeof *r);
+        r->label_id = best;
+        r->label = cfg->labels[best];
+        r->probs = probs;
+        r->num_labels = cfg->num_labels;
+        r->exit_index = k;
+        r->exit_layer = m->exits[k].layer;
+        r->layers_run = c->layers_run[i];
+        r->tokens = (int)lens[i];
+        if (all_exits) {
+            r->num_exits = cfg->num_exits;
+            r->exits = c->exit_out + i * ne;
+        }
+    }
+    return RTJ_OK;
 }
 
 rtj_status rtj_classify_ids(rtj_context *c, size_t n, const int32_t *ids, const int32_t *types,
@@ -198,61 +290,43 @@ rtj_status rtj_classify_ids(rtj_context *c, size_t n, const int32_t *ids, const 
 {
     if (!c || !ids || !out)
         return RTJ_ERR_ARG;
-    const rtj_model *m = c->model;
-    const rtj_config *cfg = &m->cfg;
-    const float threshold = opts ? opts->threshold : RTJ_NO_EARLY_EXIT;
-    const int all_exits = opts ? opts->all_exits : 0;
-    if (!(threshold == RTJ_NO_EARLY_EXIT || (threshold >= 0.0f && threshold <= 1.0f)))
+    return rtj_forward_batch(c, 1, &n, &ids, types ? &types : NULL, opts, 0, out);
+}
+
+rtj_status rtj_classify_ids_batch(rtj_context *c, size_t n, const size_t *lens, const int32_t *const *ids,
+                                  const int32_t *const *types, const rtj_classify_options *opts, rtj_result *out)
+{
+    if (!c || (n && (!lens || !ids || !out)))
         return RTJ_ERR_ARG;
-    if (n == 0 || n > c->max_tokens)
-        return RTJ_ERR_INPUT;
-    for (size_t t = 0; t < n; t++)
-        if (ids[t] < 0 || ids[t] >= cfg->vocab_size || (types && (types[t] < 0 || types[t] >= cfg->type_vocab_size)))
-            return RTJ_ERR_INPUT;
-    const size_t h = (size_t)cfg->hidden;
-    m->kt->f32_embed(n, ids, types, 0, m->word_emb, m->pos_emb, m->type_emb, h, c->h, h);
-    m->kt->f32_layernorm(n, h, c->h, h, NULL, 0, m->emb_ln_g, m->emb_ln_b, cfg->eps, c->h, h);
-    /* The answer is the first exit confident enough, or the last one; with all_exits the pass goes on
-     * to the last exit anyway, and the answer is still the one the threshold picks. */
-    int next_exit = 0, answered = -1, layers_run = 0;
-    for (int l = 0; l < m->run_layers; l++) {
-        encoder_layer(c, &m->layer[l], n);
-        layers_run = l + 1;
-        if (m->pool_needed[l]) {
-            /* The pooler reads the [CLS] row only: one row, M = 1. */
-            float *pooled = c->pooled + (size_t)l * h;
-            rtj_f32_gemm(m->kt, 1, c->h, h, &m->pooler.f32, 1.0f, RTJ_EPI_NONE, NULL, 0, pooled, h);
-            m->kt->f32_tanh(h, pooled, pooled);
-        }
-        for (; next_exit < cfg->num_exits && m->exits[next_exit].layer == l; next_exit++) {
-            const float conf = exit_head(c, (size_t)next_exit);
-            /* Threshold 1 means full depth, as in the paper: an FP32 softmax can round to exactly 1. */
-            const int confident = threshold != RTJ_NO_EARLY_EXIT && threshold < 1.0f && conf >= threshold;
-            if (answered < 0 && (confident || next_exit == cfg->num_exits - 1))
-                answered = next_exit;
-        }
-        if (answered >= 0 && !all_exits)
-            break;
+    return rtj_forward_batch(c, n, lens, ids, types, opts, 0, out);
+}
+
+rtj_status rtj_classify_batch(rtj_context *c, size_t n, const char *const *texts, const char *const *pairs,
+                              const rtj_classify_options *opts, rtj_result *out)
+{
+    if (!c || (n && (!texts || !out)))
+        return RTJ_ERR_ARG;
+    rtj_status s = rtj_context_reserve(c, c->max_tokens, n);
+    if (s != RTJ_OK)
+        return s;
+    size_t *lens = c->lens;
+    for (size_t i = 0; i < n; i++) {
+        const char *b = pairs ? pairs[i] : NULL;
+        if (!texts[i])
+            return RTJ_ERR_ARG;
+        rtj_tok_status ts = rtj_tokenize(c->model->tok, texts[i], strlen(texts[i]), b, b ? strlen(b) : 0,
+                                         c->max_tokens, &c->tok[i]);
+        if (ts != RTJ_TOK_OK)
+            return ts == RTJ_TOK_ERR_NOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_INPUT;
+        c->ids_ptr[i] = c->tok[i].ids;
+        c->types_ptr[i] = c->tok[i].type_ids;
     }
-    const size_t nl = (size_t)cfg->num_labels;
-    const float *probs = c->probs + (size_t)answered * nl;
-    int best = 0;
-    for (size_t l = 1; l < nl; l++)
-        best = probs[l] > probs[best] ? (int)l : best;
-    memset(out, 0, sizeof *out);
-    out->label_id = best;
-    out->label = cfg->labels[best];
-    out->probs = probs;
-    out->num_labels = cfg->num_labels;
-    out->exit_index = answered;
-    out->exit_layer = m->exits[answered].layer;
-    out->layers_run = layers_run;
-    out->tokens = (int)n;
-    if (all_exits) {
-        out->num_exits = cfg->num_exits;
-        out->exits = c->exit_out;
-    }
-    return RTJ_OK;
+    for (size_t i = 0; i < n; i++)
+        lens[i] = c->tok[i].n;
+    s = rtj_forward_batch(c, n, lens, c->ids_ptr, c->types_ptr, opts, 0, out);
+    for (size_t i = 0; s == RTJ_OK && i < n; i++)
+        out[i].truncated = (int)(c->tok[i].truncated_a + c->tok[i].truncated_b);
+    return s;
 }
 
 rtj_status rtj_classify(rtj_context *c, const char *text, const char *text_pair, const rtj_classify_options *opts,
@@ -260,12 +334,6 @@ rtj_status rtj_classify(rtj_context *c, const char *text, const char *text_pair,
 {
     if (!c || !text || !out)
         return RTJ_ERR_ARG;
-    const size_t len_a = strlen(text), len_b = text_pair ? strlen(text_pair) : 0;
-    rtj_tok_status ts = rtj_tokenize(c->model->tok, text, len_a, text_pair, len_b, c->max_tokens, &c->tok_out);
-    if (ts != RTJ_TOK_OK)
-        return ts == RTJ_TOK_ERR_NOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_INPUT;
-    rtj_status s = rtj_classify_ids(c, c->tok_out.n, c->tok_out.ids, c->tok_out.type_ids, opts, out);
-    if (s == RTJ_OK)
-        out->truncated = (int)(c->tok_out.truncated_a + c->tok_out.truncated_b);
-    return s;
+    const char *const texts[1] = {text}, *const pairs[1] = {text_pair};
+    return rtj_classify_batch(c, 1, texts, text_pair ? pairs : NULL, opts, out);
 }

@@ -218,10 +218,11 @@ static int seg_flush(run *r)
     s->seg_n = 0;
     if (n == 0)
         return 0;
-    if (n > SIZE_MAX / 4 / sizeof *s->map || grow((void **)&s->map, &s->map_cap, 4 * n, sizeof *s->map))
-        return -1;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (m + 4 > s->map_cap && grow((void **)&s->map, &s->map_cap, m + 4, sizeof *s->map))
+            return -1;
         m += rtj_uc_map(&s->seg[i], r->uncased, s->map + m);
+    }
     /* Uncased, dropping Mn before reordering gives what NFD then dropping gives: a stable sort keeps the
      * order of what remains. Uncased also needs no NFC: NFD follows and undoes it. */
     rtj_uc_reorder(s->map, m);
