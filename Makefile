@@ -43,8 +43,10 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 
 TEST_SRC := $(wildcard tests/*.c) kernels/ref.c
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
+# bench/bench_*.c are programs; the other bench/*.c are their shared code.
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_COMMON := bench/bench_common.c
+BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_COMMON) $(filter-out bench/bench_%,$(wildcard bench/*.c)))
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out $(BENCH_COMMON),$(BENCH_SRC)))
 
 LIB := $(BUILD)/librtj.a
@@ -75,7 +77,8 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(RUN): $(BUILD)/obj/cli/rtj_run.o $(LIB)
+RUN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c))
+$(RUN): $(RUN_OBJ) $(LIB)
 	$(CC) $(SAN) $^ -o $@ $(LDLIBS)
 
 # ---- tests ----------------------------------------------------------------------------------------
@@ -111,12 +114,19 @@ test-aarch64:
 	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose; \
 	done
 
+# The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).
+test-cli: $(RUN)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) tests/cli/make_tiny_model.c -o $(BUILD)/tests/make_tiny_model -lm
+	tests/test_cli.sh $(RUN) $(BUILD)/tests/make_tiny_model
+
 # ---- benchmarks -----------------------------------------------------------------------------------
 BENCH_FORMAT ?= table
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/obj/bench/bench_common.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) $^ -o $@ -ldl $(LDLIBS)
 
+.SECONDARY: $(patsubst bench/%.c,$(BUILD)/obj/bench/%.o,$(BENCH_SRC))
 bench: $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,) $(BENCH_ARGS); done
 

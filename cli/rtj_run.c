@@ -1,28 +1,23 @@
-/* rtj-run: the command-line front end. For now it has `cpu` (what this CPU offers and which kernels rtj
- * runs on it) and `help`; classification arrives with the model and CLI issues. */
+/* rtj-run: the command-line front end. `main` picks the command; each lives in its own file (classify.c:
+ * classify and tokenize, eval.c, calibrate.c, info.c: info and convert); `cpu` is here. Shared pieces:
+ * cli.h. A first argument that is not a command is the start of a classify command line. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../kernels/rtj_kernels.h"
+#include "cli.h"
 
-static void usage(FILE *f)
+static int cmd_cpu(int argc, char **argv)
 {
-    fprintf(f,
-            "usage: rtj-run COMMAND\n"
-            "\n"
-            "commands:\n"
-            "  cpu     show the CPU features rtj detects and the kernel set it chose\n"
-            "  help    this text\n"
-            "\n"
-            "environment:\n"
-            "  RTJ_ISA=scalar|avx2|avx512|neon   force a kernel set (an error if this CPU cannot run it)\n"
-            "\n"
-            "example:\n"
-            "  RTJ_ISA=avx2 rtj-run cpu\n");
-}
-
-static int cmd_cpu(void)
-{
+    cli_cmd = "cpu";
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_help_command("cpu", stdout);
+            return CLI_OK;
+        }
+        return cli_usage_error("unexpected argument '%s'", argv[i]);
+    }
     const rtj_cpu_info *cpu = rtj_cpu_get();
     static const char *const arch_names[] = {"other", "x86_64", "aarch64"};
     printf("arch        %s\n", arch_names[cpu->arch]);
@@ -44,28 +39,45 @@ static int cmd_cpu(void)
     printf("\n");
     const rtj_kernels *kt = rtj_kernels_get();
     if (!kt) {
-        fprintf(stderr, "rtj-run: %s\n", rtj_kernels_error());
-        return 2;
+        cli_error("%s", rtj_kernels_error());
+        return CLI_USAGE;
     }
     printf("kernels     %s (f32 gemm: %s, tile %zux%zu, kc %zu, mc %zu)\n", kt->name,
            kt->f32_gemm_ukernel_name, kt->f32_gemm_mr, kt->f32_gemm_nr, kt->f32_gemm_kc, kt->f32_gemm_mc);
-    return 0;
+    return CLI_OK;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "cpu") == 0) {
-        if (argc > 2) {
-            fprintf(stderr, "rtj-run cpu: unexpected argument '%s'\n", argv[2]);
-            return 2;
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && cli_help_command(argv[2], stdout) != 0) {
+            fprintf(stderr, "rtj-run help: no command '%s' (try 'rtj-run help')\n", argv[2]);
+            return CLI_USAGE;
         }
-        return cmd_cpu();
+        if (argc <= 2)
+            cli_help_overview(stdout);
+        return CLI_OK;
     }
-    fprintf(stderr, "rtj-run: unknown command '%s' (try 'rtj-run help')\n", argv[1]);
-    return 2;
+    if (argc < 2 && isatty(STDIN_FILENO)) { /* nothing to classify and nobody piping: say how */
+        cli_help_overview(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(cmd, "cpu") == 0)
+        return cmd_cpu(argc, argv);
+    if (strcmp(cmd, "classify") == 0)
+        return cmd_classify(argc, argv, 2);
+    if (strcmp(cmd, "tokenize") == 0)
+        return cmd_tokenize(argc, argv);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc, argv);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cmd_calibrate(argc, argv);
+    if (strcmp(cmd, "convert") == 0)
+        return cmd_convert(argc, argv);
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info(argc, argv);
+    /* `rtj-run TEXT ...` and `rtj-run --model m TEXT ...` classify; with no argument at all, standard
+     * input is classified with the default model. */
+    return cmd_classify(argc, argv, 1);
 }

@@ -55,8 +55,9 @@ typedef void (*rtj_f32_embed_fn)(size_t seq, const int32_t *ids, const int32_t *
  * column 1, ... (one 32-bit lane = 4 k of one column: the operand of vpdpbusd and sdot). k is padded to
  * k_pad (a multiple of 4) and n to n_pad (a multiple of 16) with zero weights.
  * Activations are asymmetric u8 per row: x[i][k] = a_scale[i] * (q - a_zero[i]), q in [0, q8_act_max].
- * A tile: acc[i][j] = sum_k qa[i][k] * qw[k][j] (exact int32), over k_pad values, reading NR/16 panels
- * starting at w, panel_stride bytes apart. epi == NULL stores acc as int32 into (int32_t *)c (the exact
+ * A tile: acc[i][j] = sum_k qa[i][k] * qw[k][j] (exact int32), over k_pad values, reading the panels
+ * starting at w, panel_stride bytes apart. n_pad is only a multiple of 16, so of a tile of nr < NR columns
+ * only ceil(nr / 16) panels and ceil(nr / 16) * 16 epilogue values (w_scale, w_sum, bias) exist. epi == NULL stores acc as int32 into (int32_t *)c (the exact
  * check); otherwise
  *     y = a_scale[i] * w_scale[j] * (acc - a_zero[i] * w_sum[j]) + bias[j]   (w_sum[j] = sum_k qw[k][j])
  * then GELU or + res as for FP32, stored as float. */
@@ -65,9 +66,9 @@ typedef void (*rtj_f32_embed_fn)(size_t seq, const int32_t *ids, const int32_t *
 typedef struct rtj_q8_epi {
     const float *a_scale;   /* mr values */
     const int32_t *a_zero;  /* mr values */
-    const float *w_scale;   /* NR values (padded) */
-    const int32_t *w_sum;   /* NR values */
-    const float *bias;      /* NR values, or NULL */
+    const float *w_scale;   /* ceil(nr / 16) * 16 values (padded) */
+    const int32_t *w_sum;   /* same */
+    const float *bias;      /* same, or NULL */
     enum rtj_epi_op op;
     const float *res;
     size_t ldres;

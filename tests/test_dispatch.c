@@ -4,6 +4,13 @@
 
 #include "test_common.h"
 
+static enum rtj_isa chosen(const rtj_cpu_info *c, enum rtj_isa force)
+{
+    rtj_kernels t;
+    return rtj_kernels_select(c, force, &t) == 0 ? t.isa : RTJ_ISA_AUTO;
+}
+
+#if defined(__x86_64__)
 static rtj_cpu_info zen4_like(void)
 {
     rtj_cpu_info c;
@@ -15,13 +22,6 @@ static rtj_cpu_info zen4_like(void)
     return c;
 }
 
-static enum rtj_isa chosen(const rtj_cpu_info *c, enum rtj_isa force)
-{
-    rtj_kernels t;
-    return rtj_kernels_select(c, force, &t) == 0 ? t.isa : RTJ_ISA_AUTO;
-}
-
-#if defined(__x86_64__)
 Test(dispatch, full_avx512_picks_avx512)
 {
     rtj_cpu_info c = zen4_like();

@@ -74,31 +74,34 @@ def case(name, seed, shape, labels, exit_layers, temps, mix, inputs, dtype="F32"
     return c
 
 
+# Temperatures rise on early exits and fall on late ones so that, as in a calibrated model, thresholds
+# between the exits' confidences select exits beyond the first on some inputs of every multi-exit case.
+# small_gamma_beta's temperature is 1: its config.json leaves exit_temperatures out (the default).
 CASES = [
     # hidden 78 = 3 heads of 26: a head dim that is no multiple of any vector width; BERT's vocab layout.
     case("h78_l3", 0x5EED0001,
          dict(hidden=78, layers=3, heads=3, ffn=200, vocab=128, max_pos=512, type_vocab=2, eps=1e-12),
-         3, [0, 1, 2], [1.0, 0.75, 1.5], [0, 1, 1], ALL_LENGTHS, vocab_style="bert"),
+         3, [0, 1, 2], [1.5, 1.0, 0.75], [0, 1, 1], ALL_LENGTHS, vocab_style="bert"),
     # The same shape with the exits below the top layer: layer 2 exists in the file and is never run.
     case("h78_l3_top_unused", 0x5EED0002,
          dict(hidden=78, layers=3, heads=3, ffn=200, vocab=120, max_pos=512, type_vocab=2, eps=1e-12),
-         2, [0, 1], [1.25, 1.0], [1, 0], [(1, "single"), (2, "single"), (17, "single"), (128, "pair"),
+         2, [0, 1], [1.5, 0.5], [1, 0], [(1, "single"), (2, "single"), (17, "single"), (128, "pair"),
                                            (512, "pair")]),
     # TinyBERT general 4L-312D: exits after every layer, mix on exits 1 and 3.
     case("tinybert_4l_312", 0x5EED0003,
          dict(hidden=312, layers=4, heads=12, ffn=1200, vocab=256, max_pos=512, type_vocab=2, eps=1e-12),
-         2, [0, 1, 2, 3], [1.5, 1.25, 1.0, 0.75], [0, 1, 0, 1], ALL_LENGTHS),
+         2, [0, 1, 2, 3], [2.0, 1.5, 1.0, 0.75], [0, 1, 0, 1], ALL_LENGTHS),
     # Two layers of BERT-large (1024 / 16 heads of 64 / 4096); no 512-token inputs (run time).
     case("bert_large_2l", 0x5EED0004,
          dict(hidden=1024, layers=2, heads=16, ffn=4096, vocab=200, max_pos=512, type_vocab=2, eps=1e-12),
-         3, [0, 1], [1.0, 1.25], [0, 1], ALL_LENGTHS[:6]),
+         3, [0, 1], [1.5, 0.75], [0, 1], ALL_LENGTHS[:6]),
     # Small cases for the checkpoint variants; the 64-token input fills max_position_embeddings.
-    case("small_bert_prefix", 0x5EED0005, SMALL, 2, [0, 1], [1.0, 1.0], [0, 1], SMALL_INPUTS,
+    case("small_bert_prefix", 0x5EED0005, SMALL, 2, [0, 1], [1.5, 0.75], [0, 1], SMALL_INPUTS,
          names="bert-prefix"),
-    case("small_gamma_beta", 0x5EED0006, dict(SMALL, eps=1e-5), 4, [1], [0.5], [1], SMALL_INPUTS,
+    case("small_gamma_beta", 0x5EED0006, dict(SMALL, eps=1e-5), 4, [1], [1.0], [1], SMALL_INPUTS,
          names="gamma-beta"),
     case("small_f16", 0x5EED0007, SMALL, 2, [0, 1], [1.25, 1.0], [1, 1], SMALL_INPUTS, dtype="F16"),
-    case("small_bf16", 0x5EED0008, SMALL, 3, [0, 1], [1.0, 0.75], [0, 1], SMALL_INPUTS, dtype="BF16"),
+    case("small_bf16", 0x5EED0008, SMALL, 3, [0, 1], [2.0, 0.5], [0, 1], SMALL_INPUTS, dtype="BF16"),
     case("small_plain_classifier", 0x5EED0009, SMALL, 3, [1], [1.0], [0], SMALL_INPUTS,
          names="plain-classifier", id2label=["negative", "neutral", "positive"]),
 ]

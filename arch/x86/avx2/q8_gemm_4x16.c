@@ -10,11 +10,12 @@
  * in int32 as long as the K sum is: |acc| <= 127 * 127 * k, fine for k < 133000.
  *
  * Tile: per row and k group of 4, two vpmaddubsw + two vpmaddwd (the multiply pipes: 2 per cycle on Zen 4,
- * so 64 int8 ops per cycle at best) and two vpaddd. Register budget (16 ymm): 4 x 2 accumulators, 2 for
- * the 16 x 4 bytes of W, the ones, the broadcast A and one product temporary: 13. The accumulating chain
- * is vpaddd (1 cycle latency), so 8 accumulators keep the pipes busy; the taller 6x16 (W then read as a
- * memory operand of vpmaddubsw to fit 16 registers) measured no faster at M >= 32 and slower at M = 8,
- * where it splits into a 6-row and a 2-row tile.
+ * so 64 int8 ops per cycle at best, twice FP32's 32 FLOP) and two vpaddd. Register budget (16 ymm): 4 x 2
+ * accumulators, 2 for the 16 x 4 bytes of W, the ones, the broadcast A and one product temporary: 13. The
+ * accumulating chain is vpaddd (1 cycle latency), so 8 accumulators keep the pipes busy, and loads (6 per
+ * 16 multiplies) are far from the limit: 5x16, 6x16 (W then read as a vpmaddubsw memory operand, or one
+ * accumulator spilled), 2x32 and 3x32 all measured within noise of 4x16 in an L1-resident loop. 4x16 is
+ * kept: it splits M = 8, 32, 128 into full tiles, pads N only to 16, and has no spill.
  *
  * The body is one always-inline function instantiated for each mr (1..4) through a switch: rows past mr are
  * never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. */
@@ -90,9 +91,10 @@ RTJ_ALWAYS_INLINE void store_row(void *c, size_t ldc, size_t r, __m256i acc0, __
     float *cr = (float *)c + r * ldc;
     /* acc - a_zero * w_sum in int32, exactly as the scalar kernel: |a_zero * w_sum| <= 127 * 127 * k. */
     const __m256i za = _mm256_set1_epi32(epi->a_zero[r]);
-    const __m256i v0 = _mm256_sub_epi32(acc0, _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)epi->w_sum)));
-    const __m256i v1 =
-        _mm256_sub_epi32(acc1, _mm256_mullo_epi32(za, _mm256_loadu_si256((const __m256i *)(epi->w_sum + 8))));
+    const __m256i ws0 = _mm256_loadu_si256((const __m256i *)epi->w_sum);
+    const __m256i ws1 = _mm256_loadu_si256((const __m256i *)(epi->w_sum + 8));
+    const __m256i v0 = _mm256_sub_epi32(acc0, _mm256_mullo_epi32(za, ws0));
+    const __m256i v1 = _mm256_sub_epi32(acc1, _mm256_mullo_epi32(za, ws1));
     const __m256 sa = _mm256_set1_ps(epi->a_scale[r]);
     const __m256 s0 = _mm256_mul_ps(sa, _mm256_loadu_ps(epi->w_scale));
     const __m256 s1 = _mm256_mul_ps(sa, _mm256_loadu_ps(epi->w_scale + 8));

@@ -79,9 +79,10 @@ RTJ_ALWAYS_INLINE void store_half(void *c, size_t ldc, size_t r, size_t j0, __m5
         return;
     }
     /* acc - a_zero * w_sum in int32, exactly as the scalar kernel: |a_zero * w_sum| <= 255 * 127 * k. */
-    const __m512i v = _mm512_sub_epi32(
-        acc, _mm512_mullo_epi32(_mm512_set1_epi32(epi->a_zero[r]), _mm512_maskz_loadu_epi32(m, epi->w_sum + j0)));
-    const __m512 s = _mm512_mul_ps(_mm512_set1_ps(epi->a_scale[r]), _mm512_maskz_loadu_ps(m, epi->w_scale + j0));
+    const __m512i ws = _mm512_maskz_loadu_epi32(m, epi->w_sum + j0);
+    const __m512i v = _mm512_sub_epi32(acc, _mm512_mullo_epi32(_mm512_set1_epi32(epi->a_zero[r]), ws));
+    const __m512 sw = _mm512_maskz_loadu_ps(m, epi->w_scale + j0);
+    const __m512 s = _mm512_mul_ps(_mm512_set1_ps(epi->a_scale[r]), sw);
     __m512 y;
     if (epi->bias)
         y = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(v), _mm512_maskz_loadu_ps(m, epi->bias + j0));

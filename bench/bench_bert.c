@@ -1,0 +1,192 @@
+/* End-to-end latency of one sequence through a whole BERT (random weights, TinyBERT and BERT-large
+ * shapes), FP32 and INT8, 1 and 2 threads, full depth and with each exit forced; the load time and peak
+ * memory of an .rtj file. FLOP counts: the matrix products only (Q, K, V, output, FFN, attention scores
+ * and context), as ../shared/peers counts them, so GFLOP/s compare with the peers' e2e numbers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_common.h"
+#include "random_model.h"
+
+typedef struct run_ctx {
+    rtj_context *c;
+    int32_t *ids;
+    size_t n;
+} run_ctx;
+
+static void run_one(void *p)
+{
+    run_ctx *r = p;
+    rtj_result res;
+    rtj_classify_options o = {RTJ_NO_EARLY_EXIT, 0};
+    if (rtj_classify_ids(r->c, r->n, r->ids, NULL, &o, &res) != RTJ_OK) {
+        fprintf(stderr, "bench_bert: classify failed\n");
+        exit(1);
+    }
+    bench_consume(res.probs, (size_t)res.num_labels);
+}
+
+static double gflop(const bench_shape *s, int layers, size_t n)
+{
+    const double h = s->hidden, f = s->ffn;
+    return layers * (2.0 * n * (4 * h * h + 2 * h * f) + 4.0 * n * n * h) * 1e-9;
+}
+
+static void latency(const bench_shape *s, rtj_model *m, rtj_dtype dt, int threads, size_t n, double peak)
+{
+    bench_model_set_threads(m, threads);
+    rtj_context *c;
+    if (rtj_context_new(m, &c) != RTJ_OK) {
+        fprintf(stderr, "bench_bert: no context\n");
+        exit(1);
+    }
+    int32_t *ids = malloc(n * sizeof *ids);
+    for (size_t t = 0; t < n; t++)
+        ids[t] = t == 0 ? 101 : t == n - 1 ? 102 : (int32_t)(1000 + (t * 7919) % 20000);
+    run_ctx r = {c, ids, n};
+    for (int k = s->num_exits; k >= 1; k--) {
+        /* Full depth first, then each exit forced (the pass stops at it). */
+        if (k < s->num_exits && (bench_opt.quick || n != 128))
+            continue;
+        bench_model_limit_exits(m, k);
+        bench_result br;
+        bench_time(run_one, &r, &br);
+        const int layers = s->exit_layers[k - 1] + 1;
+        const double gf = gflop(s, layers, n) / br.sec, frac = gf / (peak * threads);
+        if (bench_opt.json) {
+            bench_rec rec;
+            bench_rec_begin(&rec, "bert_e2e");
+            bench_rec_str(&rec, "model", s->name);
+            bench_rec_str(&rec, "dtype", dt == RTJ_DTYPE_INT8 ? "int8" : "fp32");
+            bench_rec_str(&rec, "isa", rtj_kernels_get()->name);
+            bench_rec_int(&rec, "seq", (long long)n);
+            bench_rec_int(&rec, "batch", 1);
+            bench_rec_int(&rec, "threads", threads);
+            bench_rec_int(&rec, "exit", k == s->num_exits ? -1 : k - 1);
+            bench_rec_int(&rec, "layers", layers);
+            bench_rec_num(&rec, "ms_median", br.sec * 1e3);
+            bench_rec_num(&rec, "ms_min", br.min_sec * 1e3);
+            bench_rec_num(&rec, "gflops", gf);
+            bench_rec_num(&rec, "frac_peak", dt == RTJ_DTYPE_FP32 ? frac : -1);
+            bench_rec_num(&rec, "other_load", br.other_load);
+            bench_rec_end(&rec);
+        } else {
+            char what[16];
+            snprintf(what, sizeof what, k == s->num_exits ? "full" : "exit %d", k - 1);
+            printf("%-6s %-5s seq %3zu  threads %d  %-8s layers %2d  %9.3f ms  (min %8.3f)  %6.1f GFLOP/s  %s%.0f%%\n",
+                   s->name, dt == RTJ_DTYPE_INT8 ? "int8" : "fp32", n, threads, what, layers, br.sec * 1e3,
+                   br.min_sec * 1e3, gf, dt == RTJ_DTYPE_FP32 ? "FP32 peak " : "FP32-peak-equiv ", 100 * frac);
+        }
+    }
+    bench_model_limit_exits(m, s->num_exits);
+    free(ids);
+    rtj_context_free(c);
+}
+
+/* The child of load_time, a fresh process (exec, not just fork, so that none of the parent's memory
+ * counts): loads the file, classifies one input, writes {load s, first result s, peak RSS bytes}. */
+static int load_child(const char *path, const char *dtype, int fd)
+{
+    double t0 = bench_now(), out[3] = {-1, -1, -1};
+    rtj_model *lm;
+    rtj_error err;
+    rtj_load_options o = {strcmp(dtype, "int8") == 0 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32, 1};
+    if (rtj_model_load(path, &o, &lm, &err) == RTJ_OK) {
+        rtj_context *c;
+        if (rtj_context_new(lm, &c) == RTJ_OK) {
+            out[0] = bench_now() - t0;
+            rtj_result r;
+            int32_t ids[3] = {101, 2000, 102};
+            rtj_classify_ids(c, 3, ids, NULL, NULL, &r);
+            out[1] = bench_now() - t0;
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            out[2] = (double)ru.ru_maxrss * 1024.0;
+        }
+    }
+    return write(fd, out, sizeof out) == (ssize_t)sizeof out ? 0 : 1;
+}
+
+/* Loads an .rtj file in a fresh process (so its peak RSS is the load's alone) and classifies one input:
+ * the time to the first result and the peak RSS, against the file's size. */
+static void load_time(rtj_model *m, const char *what)
+{
+    char path[] = "/tmp/rtj_bench_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    close(fd);
+    rtj_error err;
+    if (rtj_model_save(m, path, &err) != RTJ_OK) {
+        bench_note("skipped .rtj load: %s", err.message);
+        unlink(path);
+        return;
+    }
+    struct stat sb;
+    stat(path, &sb);
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        char fdarg[16];
+        snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
+        execl("/proc/self/exe", "bench_bert", "--load-child", path, what, fdarg, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    double out[3] = {-1, -1, -1};
+    if (read(pfd[0], out, sizeof out) != (ssize_t)sizeof out)
+        out[0] = -1;
+    close(pfd[0]);
+    waitpid(pid, NULL, 0);
+    unlink(path);
+    if (bench_opt.json) {
+        bench_rec rec;
+        bench_rec_begin(&rec, "rtj_load");
+        bench_rec_str(&rec, "dtype", what);
+        bench_rec_num(&rec, "file_mb", sb.st_size / 1e6);
+        bench_rec_num(&rec, "load_ms", out[0] * 1e3);
+        bench_rec_num(&rec, "first_result_ms", out[1] * 1e3);
+        bench_rec_num(&rec, "peak_rss_mb", out[2] / 1e6);
+        bench_rec_num(&rec, "rss_over_file", out[2] / (double)sb.st_size);
+        bench_rec_end(&rec);
+    } else {
+        printf(".rtj %-5s %8.1f MB file: load %7.1f ms, first result done at %7.1f ms, peak RSS %8.1f MB "
+               "(%.2fx the file)\n", what, sb.st_size / 1e6, out[0] * 1e3, out[1] * 1e3, out[2] / 1e6,
+               out[2] / (double)sb.st_size);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "--load-child") == 0)
+        return load_child(argv[2], argv[3], atoi(argv[4]));
+    int rc = bench_init(argc, argv, "end-to-end BERT latency (random weights), .rtj load time and RSS");
+    if (rc >= 0)
+        return rc;
+    double peak;
+    bench_report_machine("bench_bert: one sequence, batch 1", 0, &peak, NULL);
+    const bench_shape *shapes[] = {&bench_tinybert, &bench_bert_large};
+    const size_t seqs[] = {16, 32, 128};
+    for (size_t si = 0; si < (bench_opt.quick ? 1 : 2); si++)
+        for (int dt = RTJ_DTYPE_FP32; dt <= RTJ_DTYPE_INT8; dt++) {
+            rtj_model *m = bench_random_model(shapes[si], (rtj_dtype)dt, 1);
+            for (int threads = 1; threads <= (bench_opt.quick ? 1 : 2); threads++)
+                for (size_t q = 0; q < 3; q++) {
+                    if (shapes[si] == &bench_bert_large && seqs[q] != 128 && threads == 2)
+                        continue; /* the long model: short sequences at 1 thread only, to keep the run short */
+                    latency(shapes[si], m, (rtj_dtype)dt, threads, seqs[q], peak);
+                }
+            if (!bench_opt.quick || si == 0)
+                load_time(m, dt == RTJ_DTYPE_INT8 ? "int8" : "fp32");
+            rtj_model_free(m);
+        }
+    return 0;
+}
