@@ -176,3 +176,28 @@ TEST_EACH_ISA(f32_gemm, batched_heads)
         for (int kn = 0; kn < 2; kn++)
             check_batched(kt, shapes[s][0], shapes[s][1], shapes[s][2], kn);
 }
+
+/* A row's result does not depend on how many rows the GEMM has or which tile row it lands on: the
+ * property that makes an instance's logits independent of its batch (tests/test_batch.c). */
+TEST_EACH_ISA(f32_gemm, rows_independent_of_m)
+{
+    test_rng rng = {77};
+    const size_t n = 2 * kt->f32_gemm_nr + 5, k = kt->f32_gemm_kc + 9, m = 2 * kt->f32_gemm_mr + 3;
+    float *a = test_alloc(m * k * sizeof(float)), *w = test_alloc(n * k * sizeof(float)), bias[256];
+    float *all = test_alloc(m * n * sizeof(float)), *one = test_alloc(n * sizeof(float));
+    fill_uniform(a, m * k, -1, 1, &rng);
+    fill_uniform(w, n * k, -1, 1, &rng);
+    fill_uniform(bias, n, -1, 1, &rng);
+    rtj_f32_packed_w pw;
+    cr_assert_eq(rtj_f32_pack_w(kt, n, k, w, k, 0, bias, &pw), 0);
+    for (int op = RTJ_EPI_NONE; op <= RTJ_EPI_GELU; op++) {
+        rtj_f32_gemm(kt, m, a, k, &pw, 1.0f, (enum rtj_epi_op)op, NULL, 0, all, n);
+        for (size_t i = 0; i < m; i++) {
+            rtj_f32_gemm(kt, 1, a + i * k, k, &pw, 1.0f, (enum rtj_epi_op)op, NULL, 0, one, n);
+            cr_assert(memcmp(one, all + i * n, n * sizeof(float)) == 0,
+                      "%s: row %zu of an M=%zu GEMM differs from the same row alone (op %d)", kt->name, i, m, op);
+        }
+    }
+    rtj_f32_packed_w_free(&pw);
+    free(a), free(w), free(all), free(one);
+}

@@ -44,9 +44,6 @@
         ROW_FMA(S, 0, k) ROW_FMA(S, 1, k) ROW_FMA(S, 2, k)                                              \
         ROW_FMA(S, 3, k) ROW_FMA(S, 4, k) ROW_FMA(S, 5, k)                                              \
     }
-#define SUM_SET(S, r)                                                                                   \
-    c##r##0 = _mm256_add_ps(c##r##0, S##r##0);                                                          \
-    c##r##1 = _mm256_add_ps(c##r##1, S##r##1);
 
 /* The epilogue of one row: C reload (accumulate), alpha/bias/residual, store of the nr valid columns.
  * Everything but the two accumulators is loaded here, per row, not hoisted: 12 accumulators + alpha +
@@ -110,12 +107,11 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     if (MRC > 4) a4 = a3 + lda;
     if (MRC > 5) a5 = a4 + lda;
 
-    /* Accumulator sets: c always; d, e, f only in short tiles, where 2 * mr chains would leave the FMA
-     * pipes waiting on latency (mr = 1: 2 chains, 1/4 of the rate). k steps rotate over the sets so
-     * every tile has >= 8 chains in flight; the sets are summed once at the end. */
-#define SETS(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0, d##r##0 = c##r##0,            \
-                       d##r##1 = c##r##0, e##r##0 = c##r##0, e##r##1 = c##r##0, f##r##0 = c##r##0,      \
-                       f##r##1 = c##r##0;
+    /* One accumulator set for every mr, summed in k order: a row's result is then the same bits whatever
+     * tile row it falls on and however many rows the tile has, which makes an instance's logits
+     * independent of the batch it travels in (tests/test_batch.c). Short tiles (mr < 4) therefore run
+     * on 2 * mr FMA chains, below the latency-bound rate; at M = 1 the weights stream from memory anyway. */
+#define SETS(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = c##r##0;
     SETS(0) SETS(1) SETS(2) SETS(3) SETS(4) SETS(5)
 #undef SETS
 
@@ -123,13 +119,7 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     size_t k = kc;
     for (; k >= 4; k -= 4) {
         PREFETCH_W()
-        if (MRC == 1) {
-            K_STEP(c, 0) K_STEP(d, 1) K_STEP(e, 2) K_STEP(f, 3)
-        } else if (MRC <= 3) {
-            K_STEP(c, 0) K_STEP(d, 1) K_STEP(c, 2) K_STEP(d, 3)
-        } else {
-            K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
-        }
+        K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4;
     }
@@ -137,12 +127,6 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
         K_STEP(c, 0)
         w += NR;
         a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1;
-    }
-    if (MRC <= 3) {
-        SUM_SET(d, 0) SUM_SET(d, 1) SUM_SET(d, 2)
-    }
-    if (MRC == 1) {
-        SUM_SET(e, 0) SUM_SET(f, 0)
     }
 
     ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3) ROW_STORE(4) ROW_STORE(5)

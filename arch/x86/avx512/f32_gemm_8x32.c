@@ -45,9 +45,6 @@
         ROW_FMA(S, 0, k) ROW_FMA(S, 1, k) ROW_FMA(S, 2, k) ROW_FMA(S, 3, k)                             \
         ROW_FMA(S, 4, k) ROW_FMA(S, 5, k) ROW_FMA(S, 6, k) ROW_FMA(S, 7, k)                             \
     }
-#define SUM_SET(S, r)                                                                                   \
-    c##r##0 = _mm512_add_ps(c##r##0, S##r##0);                                                          \
-    c##r##1 = _mm512_add_ps(c##r##1, S##r##1);
 
 /* The epilogue of one row: C reload (accumulate), alpha/bias/residual, masked store of the nr valid
  * columns (masked loads and stores neither fault on nor touch lanes past nr). alpha and bias are
@@ -98,12 +95,11 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     if (MRC > 6) a6 = a5 + lda;
     if (MRC > 7) a7 = a6 + lda;
 
-    /* Accumulator sets: c always; d, e, f only in short tiles, where 2 * mr chains would leave the FMA
-     * pipe waiting on latency (mr = 1: 2 chains, half the rate). k steps rotate over the sets; they are
-     * summed once at the end. */
-#define SETS(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = c##r##0, d##r##0 = c##r##0,            \
-                       d##r##1 = c##r##0, e##r##0 = c##r##0, e##r##1 = c##r##0, f##r##0 = c##r##0,      \
-                       f##r##1 = c##r##0;
+    /* One accumulator set for every mr, summed in k order: a row's result is then the same bits whatever
+     * tile row it falls on and however many rows the tile has, which makes an instance's logits
+     * independent of the batch it travels in (tests/test_batch.c). Short tiles (mr < 4) therefore run
+     * on 2 * mr FMA chains, below the latency-bound rate; at M = 1 the weights stream from memory anyway. */
+#define SETS(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = c##r##0;
     SETS(0) SETS(1) SETS(2) SETS(3) SETS(4) SETS(5) SETS(6) SETS(7)
 #undef SETS
 
@@ -112,13 +108,7 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     size_t k = kc;
     for (; k >= 4; k -= 4) {
         PREFETCH_W()
-        if (MRC == 1) {
-            K_STEP(c, 0) K_STEP(d, 1) K_STEP(e, 2) K_STEP(f, 3)
-        } else if (MRC <= 3) {
-            K_STEP(c, 0) K_STEP(d, 1) K_STEP(c, 2) K_STEP(d, 3)
-        } else {
-            K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
-        }
+        K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; a6 += 4; a7 += 4;
     }
@@ -126,12 +116,6 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
         K_STEP(c, 0)
         w += NR;
         a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1; a6 += 1; a7 += 1;
-    }
-    if (MRC <= 3) {
-        SUM_SET(d, 0) SUM_SET(d, 1) SUM_SET(d, 2)
-    }
-    if (MRC == 1) {
-        SUM_SET(e, 0) SUM_SET(f, 0)
     }
 
     ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3)
