@@ -110,7 +110,8 @@ rtj_model *bench_random_model(const bench_shape *sh, rtj_dtype dtype, int thread
         rtj_exit_head *e = &m->exits[k];
         e->layer = c->exit_layers[k];
         e->temperature = c->exit_temps[k];
-        e->weight = randf((size_t)c->num_labels * h, 0, 0.5f, &s);
+        /* Large enough that the exits disagree in confidence, so thresholds split the inputs. */
+        e->weight = randf((size_t)c->num_labels * h, 0, 1.0f, &s);
         e->bias = randf((size_t)c->num_labels, 0, 0.1f, &s);
         m->pool_needed[e->layer] = 1;
     }

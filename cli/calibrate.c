@@ -323,13 +323,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (rc == CLI_OK) {
         printf("calibrating %zu instances of %s (%zu skipped)\n", d.n, dopt.path, d.skipped);
-        printf("%-5s %6s %10s %10s %10s %10s %9s %9s\n", "exit", "layer", "T before", "T after", "NLL before",
+        printf("%-5s %6s %10s %10s %10s %10s %10s %10s\n", "exit", "layer", "T before", "T after", "NLL before",
                "NLL after", "ECE before", "ECE after");
         for (size_t k = 0; k < e; k++) {
             const logits_set s = {d.n, (int)l, z + k * l, e * l, gold};
             const double t_old = info.exit_temperatures[k], t_new = fit_temperature(&s);
             temps[k] = (float)t_new;
-            printf("%-5zu %6d %10.4g %10.4g %10.4f %10.4f %9.4f %9.4f%s\n", k, info.exit_layers[k], t_old, t_new,
+            printf("%-5zu %6d %10.6g %10.6g %10.4f %10.4f %10.4f %10.4f%s\n", k, info.exit_layers[k], t_old, (double)temps[k],
                    nll(&s, t_old), nll(&s, (double)temps[k]), ece_at(&s, t_old, probs), ece_at(&s, temps[k], probs),
                    t_new > T_MAX * 0.99 || t_new < T_MIN * 1.01 ? "  (at the search bound)" : "");
         }

@@ -421,10 +421,14 @@ int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_datase
     if (rc == -1)
         cli_error("out of memory reading %s", o->path);
     if (rc == 0 && d->n == 0) {
-        if (d->skipped)
+        if (d->skipped) {
+            char names[200];
+            size_t used = 0;
+            for (int i = 0; i < info->num_labels && used < sizeof names; i++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", info->labels[i]);
             cli_error("%s: none of its %zu instances has a label the model knows (first unknown: '%s'; the "
-                      "model's labels: %s%s)", o->path, d->skipped, ld.unknown[0], info->labels[0],
-                      info->num_labels > 1 ? ", ..." : "");
+                      "model's labels: %s, or ids from %d)", o->path, d->skipped, ld.unknown[0], names, o->id_base);
+        }
         else
             cli_error("%s holds no instances", o->path);
         rc = -2;
@@ -438,7 +442,16 @@ int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_datase
         used += (size_t)snprintf(d->skipped_desc + used, sizeof d->skipped_desc - used, "%s'%s' x%zu",
                                  i ? ", " : "", ld.unknown[i], ld.unknown_count[i]);
     if (ld.more_unknown && used < sizeof d->skipped_desc)
-        snprintf(d->skipped_desc + used, sizeof d->skipped_desc - used, ", ...");
+        used += (size_t)snprintf(d->skipped_desc + used, sizeof d->skipped_desc - used, ", ...");
+    /* 1-based integer labels (AG News) leave the top one unknown: say what fixes it. */
+    int one_past = 0;
+    for (int i = 0; i < ld.n_unknown; i++) {
+        char *end;
+        const long id = strtol(ld.unknown[i], &end, 10);
+        one_past |= *end == '\0' && end != ld.unknown[i] && id == info->num_labels + o->id_base;
+    }
+    if (one_past && used < sizeof d->skipped_desc)
+        snprintf(d->skipped_desc + used, sizeof d->skipped_desc - used, " (integer labels counting from 1? try --id-base 1)");
     return CLI_OK;
 }
 

@@ -5,8 +5,8 @@
  * Each instance runs once to the last exit with every exit's probabilities (all_exits); every threshold's
  * decision is derived from those, with the very comparison the library makes (first exit whose float max
  * probability >= threshold; threshold 1 or no-exit: the last exit), so the table is what classify would
- * answer instance by instance. Time is measured, not modelled, at the two ends and interpolated between:
- * see TIMING_NOTE. */
+ * answer instance by instance. Time is measured at the two ends (full depth, first exit) for every instance
+ * and estimated between them in proportion to the layers run: see TIMING_NOTE. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -240,6 +240,8 @@ check "classify on the INT8 .rtj = --int8 on the directory" bash -c "test -s '$T
 
 # ---- calibrate ------------------------------------------------------------------------------------------
 cp -r "$MC" "$T/mc_rtj_src"
+cp -r "$M" "$T/plain"
+cp "$MC/config.json" "$T/mc_config.before"
 "$RUN" convert "$MC" -o "$T/mc.rtj" >/dev/null 2>&1
 expect "calibrate a miscalibrated directory in place" 0 "$RUN" calibrate --model "$MC" --data "$T/data.tsv"
 check "calibrate lowers every exit's NLL" awk '$1 ~ /^[0-9]+$/ { n++; if (!($6 < $5)) exit 1 } END { exit n != 2 }' "$T/out"
@@ -248,6 +250,11 @@ awk '$1 ~ /^[0-9]+$/ { print $4 }' "$T/out" >"$T/temps_dir"
 check "config.json: new exit_temperatures, other keys kept" bash -c "grep -q '\"exit_temperatures\": \[[0-9.e+-]*, [0-9.e+-]*\]' '$MC/config.json' &&
     ! grep -q '\"exit_temperatures\": \[0.1, 0.1\]' '$MC/config.json' && grep -q '\"label2id\": {\"negative\": 0, \"positive\": 1}' '$MC/config.json' &&
     grep -q '\"architectures\": \[\"BertForSequenceClassification\"\]' '$MC/config.json' && ! ls '$MC'/config.json.tmp* 2>/dev/null"
+check "config.json: every other byte kept" bash -c "diff <(grep -v exit_temperatures '$T/mc_config.before') <(grep -v exit_temperatures '$MC/config.json')"
+expect "calibrate a directory whose config.json has no exit_temperatures" 0 "$RUN" calibrate --model "$T/plain" --data "$T/data.tsv"
+check "exit_temperatures added, every other byte kept" bash -c "grep -q '^  \"exit_temperatures\": \[[0-9.e+-]*, [0-9.e+-]*\]$' '$T/plain/config.json' &&
+    diff <(grep -v exit_temperatures '$M/config.json' | sed 's/,$//') <(grep -v exit_temperatures '$T/plain/config.json' | sed 's/,$//')"
+expect "the calibrated directory loads" 0 "$RUN" info "$T/plain"
 expect "calibrate again: already calibrated" 0 "$RUN" calibrate --model "$MC" --data "$T/data.tsv"
 check "calibrating again keeps the temperatures" awk '$1 ~ /^[0-9]+$/ { d = $3 / $4; if (d < 0.999 || d > 1.001) exit 1 }' "$T/out"
 expect "calibrate an .rtj file in place" 0 "$RUN" calibrate --model "$T/mc.rtj" --data "$T/data.tsv"
