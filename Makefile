@@ -53,7 +53,7 @@ LIB := $(BUILD)/librtj.a
 RUN := $(BUILD)/rtj-run
 TESTS := $(BUILD)/tests/rtj_tests
 
-.PHONY: all test test-native test-aarch64 bench clean
+.PHONY: all test test-native test-aarch64 test-cli test-tsan bench clean
 all: $(LIB) $(RUN)
 
 $(BUILD)/obj/arch/x86/avx2/%.o: arch/x86/avx2/%.c
@@ -97,8 +97,9 @@ $(TESTS): $(TEST_OBJ) $(LIB)
 	$(CC) $(SAN) $^ -o $@ $(TEST_LDLIBS) $(LDLIBS)
 
 TEST_JOBS ?= 2
-# The native suite, then the aarch64 suite under qemu on a CPU without dotprod and on one with it.
-test: test-native test-aarch64
+# The native suite, the CLI driven as a user would, then the aarch64 suite under qemu on CPUs without and
+# with dotprod.
+test: test-native test-cli test-aarch64
 
 test-native: $(TESTS)
 	$(TESTS) -j$(TEST_JOBS) --verbose
@@ -115,6 +116,14 @@ test-aarch64:
 	done
 
 # The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).
+# Contexts on one model from several threads, under ThreadSanitizer (a build of its own; Criterion does
+# not start under TSan, so this is a plain program).
+test-tsan:
+	$(MAKE) BUILD=build/tsan SAN="-fsanitize=thread" build/tsan/librtj.a
+	$(CC) $(CFLAGS_BASE) -fsanitize=thread tests/tsan/tsan_contexts.c tests/bert_fixture.c build/tsan/librtj.a \
+	  -o build/tsan/tsan_contexts $(LDLIBS)
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/tsan_contexts
+
 test-cli: $(RUN)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) tests/cli/make_tiny_model.c -o $(BUILD)/tests/make_tiny_model -lm

@@ -149,9 +149,6 @@ int cmd_classify(int argc, char **argv, int first)
     }
     if (rc == CLI_OK && have_threshold && no_exit)
         rc = cli_usage_error("--threshold and --no-exit contradict each other: give one");
-    /* --batch is accepted and validated; inputs run one at a time until the batch scheduler lands, so the
-     * output is the same for every N. */
-    (void)batch;
     rtj_model *model = NULL;
     rtj_context *ctx = NULL;
     if (rc == CLI_OK)
@@ -169,32 +166,63 @@ int cmd_classify(int argc, char **argv, int first)
     rtj_model_get_info(model, &info);
     const rtj_classify_options co = {no_exit ? RTJ_NO_EARLY_EXIT : threshold, all_exits};
     input_source src = {n_texts ? texts : NULL, n_texts, 0, NULL, 0, 0};
+    /* Up to `batch` inputs, copied (standard input's line buffer is reused), classified as one batch. */
+    char **bt = calloc(batch, sizeof *bt);
+    const char **ba = calloc(batch, sizeof *ba), **bb = calloc(batch, sizeof *bb);
+    rtj_result *res = calloc(batch, sizeof *res);
+    if (!bt || !ba || !bb || !res) {
+        cli_error("out of memory for a batch of %zu", batch);
+        rc = CLI_FAIL;
+    }
     char *text, *hyp = NULL;
-    size_t len;
-    int got;
+    size_t len, nb = 0, done = 0;
+    int got = 1;
     char wbuf[64];
-    while (rc == CLI_OK && (got = next_input(&src, &text, &len)) > 0) {
-        if (pair && split_pair(text, &hyp) != 0) {
-            cli_error("%s: --pair needs a premise and a hypothesis separated by a TAB",
-                      where(&src, wbuf, sizeof wbuf));
-            rc = CLI_FAIL;
-            break;
+    while (rc == CLI_OK && got > 0) {
+        got = next_input(&src, &text, &len);
+        if (got > 0) {
+            if (pair && split_pair(text, &hyp) != 0) {
+                cli_error("%s: --pair needs a premise and a hypothesis separated by a TAB",
+                          where(&src, wbuf, sizeof wbuf));
+                rc = CLI_FAIL;
+                break;
+            }
+            const size_t la = strlen(text), lb = pair ? strlen(hyp) : 0;
+            if (!(bt[nb] = malloc(la + lb + 2))) {
+                cli_error("out of memory");
+                rc = CLI_FAIL;
+                break;
+            }
+            memcpy(bt[nb], text, la + 1);
+            ba[nb] = bt[nb];
+            bb[nb] = pair ? memcpy(bt[nb] + la + 1, hyp, lb + 1) : NULL;
+            nb++;
         }
-        rtj_result r;
-        const double t0 = cli_now_ms();
-        rtj_status s = rtj_classify(ctx, text, pair ? hyp : NULL, &co, &r);
-        const double ms = cli_now_ms() - t0;
-        if (s != RTJ_OK) {
-            cli_error("%s cannot be classified: %s", where(&src, wbuf, sizeof wbuf), rtj_strerror(s));
-            rc = CLI_FAIL;
-            break;
+        if (nb == batch || (got <= 0 && nb > 0)) {
+            const double t0 = cli_now_ms();
+            rtj_status s = rtj_classify_batch(ctx, nb, ba, pair ? bb : NULL, &co, res);
+            const double ms = (cli_now_ms() - t0) / (double)nb; /* a batch's time, shared among its inputs */
+            if (s != RTJ_OK) {
+                if (nb == 1)
+                    cli_error("input %zu cannot be classified: %s", done + 1, rtj_strerror(s));
+                else
+                    cli_error("inputs %zu-%zu cannot be classified: %s", done + 1, done + nb, rtj_strerror(s));
+                rc = CLI_FAIL;
+                break;
+            }
+            for (size_t i = 0; i < nb; i++) {
+                if (json)
+                    print_json(&res[i], ms, all_exits);
+                else
+                    print_human(&res[i], &info, ms, all_exits);
+                free(bt[i]);
+                bt[i] = NULL;
+            }
+            done += nb;
+            nb = 0;
+            if (!src.texts)
+                fflush(stdout); /* a batch in, a batch out: usable through a pipe */
         }
-        if (json)
-            print_json(&r, ms, all_exits);
-        else
-            print_human(&r, &info, ms, all_exits);
-        if (!src.texts)
-            fflush(stdout); /* a line in, a line out: usable through a pipe */
     }
     if (rc == CLI_OK && got < 0) {
         cli_error("cannot read standard input: %s", strerror(errno));
@@ -202,6 +230,9 @@ int cmd_classify(int argc, char **argv, int first)
     }
     if (rc == CLI_OK)
         rc = finish_output();
+    for (size_t i = 0; bt && i < batch; i++)
+        free(bt[i]);
+    free(bt), free(ba), free(bb), free(res);
     free(src.line);
     free(texts);
     rtj_context_free(ctx);

@@ -57,9 +57,10 @@ typedef struct loader {
     char unknown[5][24];
     size_t unknown_count[5];
     int n_unknown, more_unknown;
+    int saw_base; /* an integer label equal to --id-base was seen */
 } loader;
 
-static int map_label(const loader *ld, const char *s)
+static int map_label(loader *ld, const char *s)
 {
     const rtj_model_info *info = ld->info;
     for (int i = 0; i < info->num_labels; i++)
@@ -73,6 +74,7 @@ static int map_label(const loader *ld, const char *s)
     long id = strtol(s, &end, 10);
     if (end != s && *end == '\0' && errno == 0 && isdigit((unsigned char)s[0])) {
         id -= ld->o->id_base;
+        ld->saw_base |= id == 0;
         if (id >= 0 && id < info->num_labels)
             return (int)id;
     }
@@ -443,14 +445,14 @@ int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_datase
                                  i ? ", " : "", ld.unknown[i], ld.unknown_count[i]);
     if (ld.more_unknown && used < sizeof d->skipped_desc)
         used += (size_t)snprintf(d->skipped_desc + used, sizeof d->skipped_desc - used, ", ...");
-    /* 1-based integer labels (AG News) leave the top one unknown: say what fixes it. */
+    /* 1-based integer labels (AG News) leave the top one unknown and 0 unseen: say what fixes it. */
     int one_past = 0;
     for (int i = 0; i < ld.n_unknown; i++) {
         char *end;
         const long id = strtol(ld.unknown[i], &end, 10);
         one_past |= *end == '\0' && end != ld.unknown[i] && id == info->num_labels + o->id_base;
     }
-    if (one_past && used < sizeof d->skipped_desc)
+    if (one_past && !ld.saw_base && used < sizeof d->skipped_desc)
         snprintf(d->skipped_desc + used, sizeof d->skipped_desc - used, " (integer labels counting from 1? try --id-base 1)");
     return CLI_OK;
 }

@@ -93,7 +93,7 @@ int cmd_info(int argc, char **argv)
     }
     printf("dtype         %s%s\n", in.dtype == RTJ_DTYPE_INT8 ? "INT8" : "FP32",
            in.dtype == RTJ_DTYPE_INT8 ? " (encoder linear layers; embeddings, LayerNorm, pooler and exits FP32)"
-                                      : (dir ? " (as loaded; --int8 quantizes at load)" : ""));
+                                      : " (classify, eval and convert quantize at load with --int8)");
     printf("kernels       %s (the ISA that runs it on this CPU; RTJ_ISA overrides)\n", in.isa);
     printf("encoder       %d layers, hidden %d, %d heads (head dim %d), FFN %d\n", in.layers, in.hidden, in.heads,
            in.hidden / in.heads, in.intermediate);

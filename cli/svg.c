@@ -31,6 +31,9 @@ static void nice_axis(double min, double max, double *lo, double *hi, double *st
         const double pad = fabs(min) > 0 ? fabs(min) * 0.1 : 0.1;
         min -= pad, max += pad;
     }
+    /* A margin, so that no point sits on the frame. */
+    const double margin = (max - min) * 0.04;
+    min -= margin, max += margin;
     const double raw = (max - min) / 5;
     const double mag = pow(10, floor(log10(raw)));
     const double norm = raw / mag;
@@ -56,6 +59,19 @@ static void marker(FILE *f, int shape, double x, double y, const char *color)
     default:
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", x, y, color);
     }
+}
+
+/* Whether a label at (x, y) keeps 14 px from every label drawn so far; if so it is recorded. */
+static int label_room(double (*drawn)[2], int *n, double x, double y)
+{
+    for (int i = 0; i < *n; i++)
+        if (hypot(drawn[i][0] - x, drawn[i][1] - y) < 14)
+            return 0;
+    if (*n == 256)
+        return 0;
+    drawn[*n][0] = x, drawn[*n][1] = y;
+    (*n)++;
+    return 1;
 }
 
 int cli_svg_write(const char *path, const char *title, const char *xlabel, const char *ylabel,
@@ -117,6 +133,8 @@ int cli_svg_write(const char *path, const char *title, const char *xlabel, const
     xml_text(f, ylabel);
     fprintf(f, "</text>\n");
     /* Series. */
+    double drawn[256][2]; /* where labels were drawn */
+    int n_drawn = 0;
     for (int s = 0; s < n_series; s++) {
         const cli_plot_series *se = &series[s];
         if (se->line && se->n > 1) {
@@ -131,7 +149,7 @@ int cli_svg_write(const char *path, const char *title, const char *xlabel, const
             if (!isfinite(p->x) || !isfinite(p->y))
                 continue;
             marker(f, se->marker, PX(p->x), PY(p->y), se->color);
-            if (p->label) {
+            if (p->label && label_room(drawn, &n_drawn, PX(p->x), PY(p->y))) {
                 fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#444\">", PX(p->x) + 6, PY(p->y) - 6);
                 xml_text(f, p->label);
                 fprintf(f, "</text>\n");

@@ -130,8 +130,13 @@ run "$RUN" classify --model "$M" --json <"$T/stdin.txt"
 check "standard input: one output per line, empty lines included" test "$rc" = 0 -a "$(wc -l <"$T/out")" = 4
 expect "empty standard input: no output" 0 "$RUN" classify --model "$M" </dev/null
 check "empty standard input printed nothing" test ! -s "$T/out"
-expect "--batch is accepted" 0 "$RUN" classify --model "$M" --json --batch 4 <"$T/stdin.txt"
-check "--batch 4 gives the same answers as one at a time" bash -c "diff <('$RUN' classify --model '$M' --json <'$T/stdin.txt' | sed 's/\"time_ms\": [^,}]*//') <(sed 's/\"time_ms\": [^,}]*//' '$T/out')"
+"$RUN" classify --model "$M" --json --all-exits --threshold 0.7 <"$T/texts.txt" | untimed >"$T/single.jsonl"
+for b in 3 80 200; do
+    run "$RUN" classify --model "$M" --json --all-exits --threshold 0.7 --batch $b <"$T/texts.txt"
+    check "--batch $b gives the answers of one at a time, bit for bit" bash -c "test $rc = 0 && diff <(sed 's/\"time_ms\": [^,}]*//' '$T/out') '$T/single.jsonl'"
+done
+expect "--batch with --pair" 0 "$RUN" classify --model "$M" --pair --batch 2 < <(printf 'the man\ta dog\nthe cat\tthe dog\nruns\tsleeps\n')
+check "--batch 2 with --pair: three answers" test "$(wc -l <"$T/out")" = 3
 
 expect "--threshold 0" 0 "$RUN" classify --model "$M" --json --threshold 0 <"$T/texts.txt"
 check "--threshold 0: every input leaves at exit 0 after 1 layer" awk '!/"exit_index": 0, "exit_layer": 0, "layers_run": 1,/ { exit 1 }' "$T/out"

@@ -16,10 +16,15 @@ typedef struct rtj_vocab_slot {
     int32_t id;
 } rtj_vocab_slot;
 
+/* Most lookups WordPiece makes fail (it tries the longest piece first), and a failed probe into a table of
+ * 1 MB is a cache miss: a Bloom filter of 16 bits a key (64 KB for BERT's vocabulary, two bits a key, 1%
+ * false positives) answers most of them from the cache. */
 typedef struct rtj_vocab_table {
     rtj_vocab_slot *slots;
     size_t mask;
-    size_t max_key; /* longest key in bytes: WordPiece never tries a longer piece */
+    uint64_t *bloom;
+    size_t bloom_mask; /* in bits */
+    size_t max_key;    /* longest key in bytes: WordPiece never tries a longer piece */
 } rtj_vocab_table;
 
 struct rtj_vocab {
@@ -31,6 +36,9 @@ struct rtj_vocab {
     rtj_vocab_table cont; /* tokens "##x" keyed by x: the pieces after the first */
     int32_t special[5];   /* enum rtj_special_token -> id */
 };
+
+/* By enum rtj_special_token. */
+extern const char rtj_special_names[5][7];
 
 struct rtj_tokenizer {
     const rtj_vocab *vocab;
@@ -72,6 +80,13 @@ static inline uint32_t rtj_tok_tag(uint64_t h, size_t len)
     return (uint32_t)(h >> 40) << 8 | (uint32_t)(len & 0xFF);
 }
 
+/* The filter's two bits come from hash bits that neither the slot index (the low bits) nor each other use. */
+static inline int rtj_bloom_has(const rtj_vocab_table *t, uint64_t h)
+{
+    size_t b1 = (size_t)(h >> 18) & t->bloom_mask, b2 = (size_t)(h >> 41) & t->bloom_mask;
+    return (t->bloom[b1 >> 6] >> (b1 & 63) & 1) && (t->bloom[b2 >> 6] >> (b2 & 63) & 1);
+}
+
 /* The id of key in table t (skip: bytes of the stored token before the key, 2 for "##"), or -1. head is
  * the key's first 8 bytes, zero-padded. */
 static inline int32_t rtj_vocab_find(const rtj_vocab *v, const rtj_vocab_table *t, size_t skip,
@@ -80,6 +95,8 @@ static inline int32_t rtj_vocab_find(const rtj_vocab *v, const rtj_vocab_table *
     if (len > t->max_key)
         return -1;
     uint64_t h = rtj_tok_hash(key, len, head);
+    if (!rtj_bloom_has(t, h))
+        return -1;
     uint32_t tag = rtj_tok_tag(h, len);
     for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
         const rtj_vocab_slot *s = &t->slots[i];

@@ -16,11 +16,12 @@
 #define WORD_BYTES (4 * MAX_WORD_CHARS)
 
 struct rtj_tok_scratch {
-    uint8_t w[WORD_BYTES + 8];            /* the current word, normalized, as UTF-8 */
+    uint8_t w[WORD_BYTES + 8];               /* the current word, normalized, as UTF-8 (8 to read past) */
     uint32_t ws[WORD_BYTES], we[WORD_BYTES]; /* input bytes [ws, we) each of its bytes came from */
-    size_t wlen, wchars;                  /* bytes stored, characters seen (may exceed what is stored) */
-    uint32_t wmin, wmax;                  /* input bytes of the whole word */
-    rtj_uc_char *seg, *map;               /* a non-ASCII segment, then its normalized form */
+    size_t wlen, wchars;                     /* bytes stored, characters seen (may exceed what is stored) */
+    uint32_t wmin, wmax;                     /* input bytes of the whole word */
+    int wmono;                               /* ws, we ascend (ASCII): a piece spans its ends' bytes */
+    rtj_uc_char *seg, *map;                  /* a non-ASCII segment, then its normalized form */
     size_t seg_n, seg_cap, map_cap;
 };
 
@@ -33,8 +34,6 @@ typedef struct run {
     int specials;    /* "[CLS]" etc. in the text are special tokens */
     int never_split; /* BasicTokenizer's never_split can still apply (see special_segment) */
 } run;
-
-static const char special_text[5][7] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -98,7 +97,7 @@ static size_t match_special(const run *r, const uint8_t *p, size_t n, int32_t *i
         return 0;
     for (int k = 0; k < 5; k++) {
         size_t len = k == RTJ_TOKEN_MASK ? 6 : 5;
-        if (n >= len && memcmp(p, special_text[k], len) == 0) {
+        if (n >= len && memcmp(p, rtj_special_names[k], len) == 0) {
             *id = r->v->special[k];
             return len;
         }
@@ -107,25 +106,38 @@ static size_t match_special(const run *r, const uint8_t *p, size_t n, int32_t *i
 }
 
 /* ---- Words and WordPiece ------------------------------------------------------------------------------ */
-static inline void word_push_ascii(struct rtj_tok_scratch *s, uint8_t b, uint32_t at)
+/* Appends a run of ASCII letters and digits at input offset at. */
+static inline void word_append_ascii(struct rtj_tok_scratch *s, const uint8_t *restrict p, size_t len, uint32_t at,
+                                     int uncased)
 {
-    if (s->wchars == 0)
+    if (s->wchars == 0) {
         s->wmin = at;
-    s->wmax = at + 1;
-    if (s->wchars++ < MAX_WORD_CHARS) {
-        s->w[s->wlen] = b;
-        s->ws[s->wlen] = at;
-        s->we[s->wlen] = at + 1;
-        s->wlen++;
+        s->wmono = 1;
     }
+    s->wmax = at + (uint32_t)len;
+    /* An ASCII word has as many bytes as characters. Past 100 it is [UNK]: count, but store no more. */
+    size_t room = s->wchars < MAX_WORD_CHARS ? MAX_WORD_CHARS - s->wchars : 0, k = len < room ? len : room;
+    uint8_t *restrict w = s->w + s->wlen;
+    uint32_t *restrict ws = s->ws + s->wlen, *restrict we = s->we + s->wlen;
+    uint8_t lower = uncased ? 32 : 0;
+    for (size_t i = 0; i < k; i++) {
+        w[i] = (uint8_t)(p[i] + ((uint8_t)(p[i] - 'A') < 26 ? lower : 0));
+        ws[i] = at + (uint32_t)i;
+        we[i] = at + (uint32_t)i + 1;
+    }
+    s->wlen += k;
+    s->wchars += len;
 }
 
 static void word_push(struct rtj_tok_scratch *s, const rtj_uc_char *c)
 {
-    if (s->wchars == 0 || c->start < s->wmin)
+    if (s->wchars == 0) {
         s->wmin = c->start;
-    if (s->wchars == 0 || c->end > s->wmax)
         s->wmax = c->end;
+        s->wmono = 0; /* reordering and composition can put bytes out of order */
+    }
+    s->wmin = c->start < s->wmin ? c->start : s->wmin;
+    s->wmax = c->end > s->wmax ? c->end : s->wmax;
     if (s->wchars++ < MAX_WORD_CHARS) {
         size_t k = rtj_utf8_encode(c->cp, s->w + s->wlen);
         for (size_t i = 0; i < k; i++) {
@@ -166,8 +178,8 @@ static int word_flush(run *r)
             bad = 1;
             break;
         }
-        uint32_t lo = s->ws[start], hi = s->we[start];
-        for (size_t i = start + 1; i < end; i++) {
+        uint32_t lo = s->ws[start], hi = s->we[end - 1];
+        for (size_t i = start; !s->wmono && i < end; i++) {
             lo = s->ws[i] < lo ? s->ws[i] : lo;
             hi = s->we[i] > hi ? s->we[i] : hi;
         }
@@ -199,8 +211,8 @@ static int seg_push(struct rtj_tok_scratch *s, uint32_t cp, size_t start, size_t
 static int special_segment(const run *r, const rtj_uc_char *m, size_t n, int32_t *id)
 {
     for (int k = 0; k < 5; k++) {
-        size_t len = strlen(special_text[k]), i = 0;
-        while (i < n && i < len && m[i].cp == (uint8_t)special_text[k][i])
+        size_t len = strlen(rtj_special_names[k]), i = 0;
+        while (i < n && i < len && m[i].cp == (uint8_t)rtj_special_names[k][i])
             i++;
         if (i == n && n == len) {
             *id = r->v->special[k];
@@ -259,7 +271,7 @@ static int seg_collect(run *r, const uint8_t *t, size_t n, size_t *pos)
     while (i < n) {
         uint8_t b = t[i];
         if (b < 0x80) {
-            uint8_t f = rtj_uc_ascii[b];
+            uint8_t f = rtj_uc_byte_class[b];
             int32_t id;
             if ((f & RTJ_UC_WS) || (b == '[' && r->specials && match_special(r, t + i, n - i, &id)))
                 break;
@@ -293,7 +305,7 @@ static size_t boundary(run *r, const uint8_t *t, size_t n, size_t i)
     int32_t id;
     size_t k;
     if (t[i] < 0x80) {
-        if (t[i] == '[' && (k = match_special(r, t + i, n - i, &id)) != 0)
+        if (t[i] == '[' && r->specials && (k = match_special(r, t + i, n - i, &id)) != 0)
             return emit(r, id, i, i + k) ? 0 : i + k;
         return i + 1; /* whitespace */
     }
@@ -310,24 +322,30 @@ static size_t boundary(run *r, const uint8_t *t, size_t n, size_t i)
 
 static int tokenize_text(run *r, const uint8_t *t, size_t n)
 {
+    const uint8_t *cls = rtj_uc_byte_class;
     struct rtj_tok_scratch *s = r->s;
     size_t i = 0;
     while (i < n) {
         size_t seg_start = i, n0 = r->out->n;
-        for (; i < n; i++) {
-            uint8_t b = t[i];
-            if (b >= 0x80)
-                goto unicode;
-            uint8_t f = rtj_uc_ascii[b];
-            if (!f) { /* letters and digits */
-                word_push_ascii(s, r->uncased && (uint8_t)(b - 'A') < 26 ? b + 32 : b, (uint32_t)i);
-                continue;
+        for (;;) {
+            size_t q = i;
+            while (q < n && cls[t[q]] == 0) /* letters and digits */
+                q++;
+            if (q > i) {
+                word_append_ascii(s, t + i, q - i, (uint32_t)i, r->uncased);
+                i = q;
             }
+            if (i == n)
+                break;
+            uint8_t b = t[i], f = cls[b];
+            if (f & RTJ_UC_NONASCII)
+                goto unicode;
             if (f & RTJ_UC_WS)
                 break;
             if (f & RTJ_UC_DROP) {
                 if (r->never_split)
                     goto unicode; /* cleaning may make a special token: let special_segment see it */
+                i++;
                 continue;
             }
             int32_t id;
@@ -335,6 +353,7 @@ static int tokenize_text(run *r, const uint8_t *t, size_t n)
                 break;
             if (word_flush(r) || emit(r, r->tk->ascii_punct_id[b], i, i + 1))
                 return -1;
+            i++;
         }
         if (word_flush(r))
             return -1;

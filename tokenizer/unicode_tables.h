@@ -14,6 +14,7 @@ enum {
     RTJ_UC_PUNCT = 8,  /* punctuation: split off as a word of its own */
     RTJ_UC_UMAP = 16,  /* the uncased mapping is not the character itself */
     RTJ_UC_NMAP = 32,  /* the canonical decomposition is not the character itself */
+    RTJ_UC_NONASCII = 64, /* rtj_uc_byte_class only: a byte of a multi-byte character */
 };
 
 typedef struct rtj_uc_record {
@@ -36,6 +37,7 @@ extern const rtj_uc_record rtj_uc_records[3052];
 extern const uint32_t rtj_uc_pool[4481];
 #define RTJ_UC_NCOMPOSITIONS 941
 extern const rtj_uc_composition rtj_uc_compositions[941]; /* sorted by (first, second) */
-extern const uint8_t rtj_uc_ascii[128]; /* flags of the ASCII characters, for the fast path */
+/* For the fast path, by byte: the flags of an ASCII character, RTJ_UC_NONASCII for any other byte. */
+extern const uint8_t rtj_uc_byte_class[256];
 
 #endif

@@ -6,7 +6,7 @@
 #include "tok_internal.h"
 #include "unicode.h"
 
-static const char *const special_names[5] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+const char rtj_special_names[5][7] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 static const rtj_tok_status special_missing[5] = {RTJ_TOK_ERR_NO_PAD, RTJ_TOK_ERR_NO_UNK, RTJ_TOK_ERR_NO_CLS,
                                                   RTJ_TOK_ERR_NO_SEP, RTJ_TOK_ERR_NO_MASK};
 
@@ -19,6 +19,8 @@ void rtj_vocab_free(rtj_vocab *v)
     free(v->tok_len);
     free(v->full.slots);
     free(v->cont.slots);
+    free(v->full.bloom);
+    free(v->cont.bloom);
     free(v);
 }
 
@@ -34,6 +36,11 @@ static int table_alloc(rtj_vocab_table *t, size_t keys)
         t->slots[i] = (rtj_vocab_slot){0, 0, -1};
     t->mask = cap - 1;
     t->max_key = 0;
+    size_t bits = 8 * cap; /* >= 16 a key */
+    t->bloom = calloc(bits / 64, sizeof *t->bloom);
+    if (!t->bloom)
+        return -1;
+    t->bloom_mask = bits - 1;
     return 0;
 }
 
@@ -54,6 +61,9 @@ static void table_put(const rtj_vocab *v, rtj_vocab_table *t, size_t skip, int32
             break;
     }
     t->slots[i] = (rtj_vocab_slot){head, tag, id};
+    size_t b1 = (size_t)(h >> 18) & t->bloom_mask, b2 = (size_t)(h >> 41) & t->bloom_mask;
+    t->bloom[b1 >> 6] |= 1ull << (b1 & 63);
+    t->bloom[b2 >> 6] |= 1ull << (b2 & 63);
     if (len > t->max_key)
         t->max_key = len;
 }
@@ -129,7 +139,7 @@ rtj_tok_status rtj_vocab_load_buffer(const void *data, size_t len, rtj_vocab **o
             table_put(v, &v->cont, 2, (int32_t)id);
     }
     for (int s = 0; s < 5; s++) {
-        v->special[s] = rtj_vocab_lookup(v, special_names[s], strlen(special_names[s]));
+        v->special[s] = rtj_vocab_lookup(v, rtj_special_names[s], strlen(rtj_special_names[s]));
         if (v->special[s] < 0) {
             rtj_tok_status st = special_missing[s];
             rtj_vocab_free(v);

@@ -23,13 +23,19 @@
 #define RTJ_ALWAYS_INLINE static inline
 #endif
 
-/* Software prefetch of W, W_PREFETCH floats ahead: one line per 16 floats (4 per 4 k steps). */
-#define W_PREFETCH (256 * NR)
+/* Software prefetch of W, 8 KiB ahead (one line per 16 floats, 4 per 4 k steps): at 6 cycles per k
+ * step that is ~750 cycles, more than a DRAM or L3 miss, while W streams from memory (M <= 8; the
+ * hardware prefetcher alone left the M = 8 kernel waiting on 16 MiB weights); and only a quarter of
+ * L1, so lines are not evicted before use. The 1-row tile does not prefetch: it is bound by W
+ * bandwidth itself and ran faster on the hardware prefetcher alone. */
+#define W_PREFETCH (128 * NR)
 #define PREFETCH_W()                                                                                    \
-    _mm_prefetch((const char *)(w + W_PREFETCH), _MM_HINT_T0);                                          \
-    _mm_prefetch((const char *)(w + W_PREFETCH + 16), _MM_HINT_T0);                                     \
-    _mm_prefetch((const char *)(w + W_PREFETCH + 32), _MM_HINT_T0);                                     \
-    _mm_prefetch((const char *)(w + W_PREFETCH + 48), _MM_HINT_T0);
+    if (MRC > 1) {                                                                                      \
+        _mm_prefetch((const char *)(w + W_PREFETCH), _MM_HINT_T0);                                      \
+        _mm_prefetch((const char *)(w + W_PREFETCH + 16), _MM_HINT_T0);                                 \
+        _mm_prefetch((const char *)(w + W_PREFETCH + 32), _MM_HINT_T0);                                 \
+        _mm_prefetch((const char *)(w + W_PREFETCH + 48), _MM_HINT_T0);                                 \
+    }
 
 /* One k step into accumulator set S (c, d, e or f): row r gets a[r][k] * W[k, 0:16]. */
 #define ROW_FMA(S, r, k)                                                                                \

@@ -42,18 +42,18 @@ RTJ_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
     return _mm256_set1_epi32(v);
 }
 
-/* k group g (4 k) of row r: acc += sum over the 4 k of a[r][k] * W[k][col], 8 columns per vector. */
-#define ROW_DOT(r, g)                                                                                   \
+/* The current k group of row r: acc += sum over its 4 k of a[r][k] * W[k][col], 8 columns per vector. */
+#define ROW_DOT(r)                                                                                      \
     if (MRC > r) {                                                                                      \
-        const __m256i va = bcast4(a##r + 4 * (g));                                                      \
+        const __m256i va = bcast4(a##r);                                                                \
         c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(_mm256_maddubs_epi16(va, w0), ones));     \
         c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(_mm256_maddubs_epi16(va, w1), ones));     \
     }
-#define K_GROUP(g)                                                                                      \
+#define K_GROUP()                                                                                       \
     {                                                                                                   \
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + (g) * 4 * NR));                     \
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + (g) * 4 * NR + 32));                \
-        ROW_DOT(0, g) ROW_DOT(1, g) ROW_DOT(2, g) ROW_DOT(3, g)                                         \
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)w);                                      \
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 32));                               \
+        ROW_DOT(0) ROW_DOT(1) ROW_DOT(2) ROW_DOT(3)                                                     \
     }
 
 /* Columns [0, nr) of a row: full vectors when nr == NR, vmaskmov otherwise (the last panel only), which
@@ -140,7 +140,7 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uin
     /* One k group per iteration, not unrolled: GCC reassociates the integer adds of an unrolled body
      * into trees that need more than 16 registers and spill accumulators to the stack. */
     for (size_t g = 0; g < k_pad / 4; g++) {
-        K_GROUP(0)
+        K_GROUP()
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4;
     }

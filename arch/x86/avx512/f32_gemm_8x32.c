@@ -24,13 +24,17 @@
 #define RTJ_ALWAYS_INLINE static inline
 #endif
 
-/* Software prefetch of W, W_PREFETCH floats ahead (one panel at KC = 256... see below): one per
- * 64-byte line, 8 lines per 4 k steps. */
-#define W_PREFETCH (256 * NR)
+/* Software prefetch of W, 8 KiB ahead (one line per 16 floats, 8 per 4 k steps): at 16 cycles per k
+ * step that is ~1000 cycles, more than a DRAM or L3 miss, while W streams from memory (M <= 8); and a
+ * quarter of L1, so lines are not evicted before use. The 1-row tile does not prefetch: it is bound by
+ * W bandwidth itself, and on AVX2 it ran faster on the hardware prefetcher alone. */
+#define W_PREFETCH (64 * NR)
 #define PREFETCH_LINE(l) _mm_prefetch((const char *)(w + W_PREFETCH + 16 * (l)), _MM_HINT_T0);
 #define PREFETCH_W()                                                                                    \
-    PREFETCH_LINE(0) PREFETCH_LINE(1) PREFETCH_LINE(2) PREFETCH_LINE(3)                                 \
-    PREFETCH_LINE(4) PREFETCH_LINE(5) PREFETCH_LINE(6) PREFETCH_LINE(7)
+    if (MRC > 1) {                                                                                      \
+        PREFETCH_LINE(0) PREFETCH_LINE(1) PREFETCH_LINE(2) PREFETCH_LINE(3)                             \
+        PREFETCH_LINE(4) PREFETCH_LINE(5) PREFETCH_LINE(6) PREFETCH_LINE(7)                             \
+    }
 
 /* One k step into accumulator set S (c, d, e or f): row r gets a[r][k] * W[k, 0:32]. */
 #define ROW_FMA(S, r, k)                                                                                \
