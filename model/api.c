@@ -1,4 +1,5 @@
 /* The public entry points that are not the forward pass: errors, loading, freeing, model info. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,8 @@ void rtj_model_free(rtj_model *m)
     rtj_linear_free(&m->pooler);
     if (raw_owned)
         rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
+    if (m->word_q_owned)
+        rtj_free(m->word_q), rtj_free(m->word_scale);
     if (m->map)
         munmap(m->map, m->map_size);
     rtj_tokenizer_free(m->tok);
@@ -102,6 +105,34 @@ rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_mo
         return s;
     }
     *out = m;
+    return RTJ_OK;
+}
+
+rtj_status rtj_model_quantize_embeddings(rtj_model *m)
+{
+    const size_t v = (size_t)m->cfg.vocab_size, h = (size_t)m->cfg.hidden;
+    int8_t *q = rtj_alloc(v * h);
+    float *sc = rtj_alloc(v * sizeof(float));
+    if (!q || !sc) {
+        rtj_free(q), rtj_free(sc);
+        return RTJ_ERR_NOMEM;
+    }
+    for (size_t r = 0; r < v; r++) {
+        const float *row = m->word_emb + r * h;
+        float amax = 0;
+        for (size_t i = 0; i < h; i++)
+            amax = fabsf(row[i]) > amax ? fabsf(row[i]) : amax;
+        const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+        for (size_t i = 0; i < h; i++)
+            q[r * h + i] = (int8_t)lrintf(row[i] * inv);
+        sc[r] = amax / 127.0f;
+    }
+    if (!m->map)
+        rtj_free(m->word_emb);
+    m->word_emb = NULL;
+    m->word_q = q;
+    m->word_scale = sc;
+    m->word_q_owned = 1;
     return RTJ_OK;
 }
 

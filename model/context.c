@@ -23,7 +23,10 @@ rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
                            15) / 16 * 16;
     c->attn_scratch = rtj_alloc((size_t)model->threads * c->attn_scratch_len * sizeof(float));
     c->exit_x = rtj_alloc((size_t)cfg->hidden * sizeof(float));
-    rtj_status s = c->pool && c->attn_scratch && c->exit_x ? rtj_context_reserve(c, c->max_tokens, 1)
+    c->iota = rtj_alloc(c->max_tokens * sizeof(int32_t));
+    for (size_t t = 0; c->iota && t < c->max_tokens; t++)
+        c->iota[t] = (int32_t)t;
+    rtj_status s = c->pool && c->attn_scratch && c->exit_x && c->iota ? rtj_context_reserve(c, c->max_tokens, 1)
                                                                         : RTJ_ERR_NOMEM;
     if (s != RTJ_OK) {
         rtj_context_free(c);
@@ -93,7 +96,7 @@ void rtj_context_free(rtj_context *c)
     if (!c)
         return;
     rtj_free(c->h), rtj_free(c->h1), rtj_free(c->qkv), rtj_free(c->attn), rtj_free(c->ffn), rtj_free(c->q8_scratch);
-    rtj_free(c->attn_scratch), rtj_free(c->exit_x);
+    rtj_free(c->attn_scratch), rtj_free(c->exit_x), rtj_free(c->iota);
     rtj_free(c->act), rtj_free(c->act_off), rtj_free(c->len), rtj_free(c->lens), rtj_free(c->valid), rtj_free(c->answer);
     rtj_free(c->layers_run), rtj_free(c->pooled), rtj_free(c->cls), rtj_free(c->cls_out), rtj_free(c->logits);
     rtj_free(c->probs), rtj_free(c->exit_out), rtj_free(c->ids_ptr), rtj_free(c->types_ptr);

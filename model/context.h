@@ -37,6 +37,7 @@ struct rtj_context {
     rtj_tok_output *tok;    /* [tok_cap]: tokenizer outputs, reused (zeroed = initialised) */
     size_t tok_cap;
     const int32_t **ids_ptr, **types_ptr;
+    int32_t *iota;          /* [max_tokens]: 0, 1, 2, ... */
 };
 
 /* Grows the buffers to hold `rows` token rows and `instances` instances. */

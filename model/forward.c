@@ -172,6 +172,25 @@ static void pool_cls(rtj_context *c, size_t nact, int l)
         memcpy(c->pooled + (c->act[a] * layers + (size_t)l) * h, c->cls_out + a * h, h * sizeof(float));
 }
 
+/* out[t] = word[ids[t]] + position t + type[types[t]]. INT8 word rows are dequantized into out first and
+ * the FP32 kernel then adds in place (out serves as its word table, read through ids 0..n-1). */
+static void embed(rtj_context *c, size_t n, const int32_t *ids, const int32_t *types, float *out)
+{
+    const rtj_model *m = c->model;
+    const size_t h = (size_t)m->cfg.hidden;
+    if (!m->word_q) {
+        m->kt->f32_embed(n, ids, types, 0, m->word_emb, m->pos_emb, m->type_emb, h, out, h);
+        return;
+    }
+    for (size_t t = 0; t < n; t++) {
+        const int8_t *q = m->word_q + (size_t)ids[t] * h;
+        const float s = m->word_scale[ids[t]];
+        for (size_t i = 0; i < h; i++)
+            out[t * h + i] = s * (float)q[i];
+    }
+    m->kt->f32_embed(n, c->iota, types, 0, out, m->pos_emb, m->type_emb, h, out, h);
+}
+
 static rtj_status check_input(const rtj_model *m, size_t n, const int32_t *ids, const int32_t *types, size_t max)
 {
     if (!ids || n == 0 || n > max)
@@ -216,10 +235,10 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
         c->valid[i] = lens[i];
         c->len[i] = pad ? longest : lens[i];
         c->answer[i] = -1;
-        m->kt->f32_embed(lens[i], ids[i], types ? types[i] : NULL, 0, m->word_emb, m->pos_emb, m->type_emb, h,
-                         c->h + row * h, h);
+        embed(c, lens[i], ids[i], types ? types[i] : NULL, c->h + row * h);
         for (size_t t = lens[i]; t < c->len[i]; t++) /* padded baseline: [PAD] tokens at their positions */
-            m->kt->f32_embed(1, pad_ids, NULL, t, m->word_emb, m->pos_emb, m->type_emb, h, c->h + (row + t) * h, h);
+            m->kt->f32_embed(1, pad_ids, NULL, t, m->word_emb ? m->word_emb : c->h, m->pos_emb, m->type_emb, h,
+                             c->h + (row + t) * h, h); /* FP32 word table only: the baseline is FP32 */
         row += c->len[i];
     }
     m->kt->f32_layernorm(rows, h, c->h, h, NULL, 0, m->emb_ln_g, m->emb_ln_b, cfg->eps, c->h, h);

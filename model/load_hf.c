@@ -187,6 +187,8 @@ static rtj_status load_weights(loader *ld)
     const rtj_config *cfg = &m->cfg;
     const size_t h = (size_t)cfg->hidden;
     TRY(read_tensor(ld, "embeddings.word_embeddings.weight", (size_t)cfg->vocab_size, h, &m->word_emb, NULL));
+    if (m->dtype == RTJ_DTYPE_INT8 && rtj_model_quantize_embeddings(m) != RTJ_OK)
+        return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory quantizing the word embeddings");
     TRY(read_tensor(ld, "embeddings.position_embeddings.weight", (size_t)cfg->max_positions, h, &m->pos_emb, NULL));
     TRY(read_tensor(ld, "embeddings.token_type_embeddings.weight", (size_t)cfg->type_vocab_size, h, &m->type_emb, NULL));
     TRY(read_tensor(ld, "embeddings.LayerNorm.weight", 0, h, &m->emb_ln_g, NULL));

@@ -52,6 +52,11 @@ struct rtj_model {
     int threads;
     int run_layers; /* layers that can ever run: the last exit's layer + 1 */
     float *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
+    /* INT8 models: the word embeddings as INT8 rows with a scale each (31M of BERT-large's 335M weights
+     * and most of a small model's file); word_emb is then NULL. */
+    int8_t *word_q;
+    float *word_scale;
+    int word_q_owned; /* quantized here (not borrowed from a mapped file) */
     rtj_layer_weights *layer;
     rtj_linear pooler; /* always FP32 */
     rtj_exit_head *exits;
@@ -79,6 +84,10 @@ void rtj_config_free(rtj_config *cfg);
 
 /* Loads a Hugging Face checkpoint directory into a model whose cfg, kt, dtype and threads are set. */
 rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err);
+
+/* INT8 models: quantizes m->word_emb into word_q / word_scale (symmetric, one scale per row) and frees
+ * the FP32 table (unless it lies in a mapped file). */
+rtj_status rtj_model_quantize_embeddings(rtj_model *m);
 
 /* Packs W [n, k] (+ bias) in the model's dtype. */
 rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,

@@ -134,7 +134,12 @@ rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
     const size_t h = (size_t)c->hidden, nl = (size_t)c->num_labels;
     writer w = {0};
     char nm[80];
-    add(&w, "emb.word", KIND_F32, (size_t)c->vocab_size, h, m->word_emb, (size_t)c->vocab_size * h * 4);
+    if (m->word_q) {
+        add(&w, "emb.word.q", KIND_I8, (size_t)c->vocab_size, h, m->word_q, (size_t)c->vocab_size * h);
+        add(&w, "emb.word.s", KIND_F32, (size_t)c->vocab_size, 0, m->word_scale, (size_t)c->vocab_size * 4);
+    } else {
+        add(&w, "emb.word", KIND_F32, (size_t)c->vocab_size, h, m->word_emb, (size_t)c->vocab_size * h * 4);
+    }
     add(&w, "emb.pos", KIND_F32, (size_t)c->max_positions, h, m->pos_emb, (size_t)c->max_positions * h * 4);
     add(&w, "emb.type", KIND_F32, (size_t)c->type_vocab_size, h, m->type_emb, (size_t)c->type_vocab_size * h * 4);
     add(&w, "emb.ln.g", KIND_F32, h, 0, m->emb_ln_g, h * 4);

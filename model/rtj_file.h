@@ -23,7 +23,7 @@ typedef struct file_header {
     uint8_t reserved[128 - 96];
 } file_header;
 
-enum entry_kind { KIND_F32 = 1, KIND_F32_PACKED = 2, KIND_I8_PACKED = 3, KIND_I32 = 4 };
+enum entry_kind { KIND_F32 = 1, KIND_F32_PACKED = 2, KIND_I8_PACKED = 3, KIND_I32 = 4, KIND_I8 = 5 };
 
 typedef struct file_entry {
     char name[80];

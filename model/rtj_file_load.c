@@ -163,7 +163,18 @@ static rtj_status read_model(reader *r)
     TRY(rtj_model_init_tokenizer(m, r->err));
     const rtj_config *c = &m->cfg;
     const size_t h = (size_t)c->hidden, nl = (size_t)c->num_labels, ff = (size_t)c->intermediate;
-    TRY(get_f32(r, "emb.word", (size_t)c->vocab_size, h, &m->word_emb));
+    if (entry(r, "emb.word.q")) {
+        const void *q;
+        TRY(get(r, "emb.word.q", KIND_I8, (size_t)c->vocab_size, h, (size_t)c->vocab_size * h, &q));
+        TRY(get_f32(r, "emb.word.s", (size_t)c->vocab_size, 0, &m->word_scale));
+        m->word_q = (int8_t *)q;
+        if (m->dtype == RTJ_DTYPE_FP32)
+            return rtj_fail(r->err, RTJ_ERR_ARG, "%s holds INT8 word embeddings: load it as INT8", r->path);
+    } else {
+        TRY(get_f32(r, "emb.word", (size_t)c->vocab_size, h, &m->word_emb));
+        if (m->dtype == RTJ_DTYPE_INT8 && rtj_model_quantize_embeddings(m) != RTJ_OK)
+            return rtj_fail(r->err, RTJ_ERR_NOMEM, "out of memory quantizing the word embeddings");
+    }
     TRY(get_f32(r, "emb.pos", (size_t)c->max_positions, h, &m->pos_emb));
     TRY(get_f32(r, "emb.type", (size_t)c->type_vocab_size, h, &m->type_emb));
     TRY(get_f32(r, "emb.ln.g", h, 0, &m->emb_ln_g));

@@ -35,8 +35,10 @@
 #endif
 #include "bert_fixture.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,6 +447,29 @@ int bert_checkpoint_remove(const char *dir)
     return rmdir(dir) == 0 ? rc : -1;
 }
 
+/* A test process that dies between writing and removing its checkpoint (a crash in the loader under
+ * test) leaves it behind; directories are named rtj_bert_<pid>_XXXXXX so that later runs remove those
+ * whose process is gone. A reused pid only postpones the removal. */
+static void sweep_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid;
+        char tail[16];
+        int end = 0;
+        if (sscanf(e->d_name, "rtj_bert_%ld_%15[A-Za-z0-9]%n", &pid, tail, &end) != 2 || e->d_name[end] ||
+            strlen(tail) != 6 || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char p[4096];
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", tmp, e->d_name) < sizeof p)
+            bert_checkpoint_remove(p);
+    }
+    closedir(d);
+}
+
 int bert_checkpoint_write(const bert_case *c, char *dir, size_t dirlen, char *err, size_t errlen)
 {
     const uint16_t one = 1;
@@ -453,7 +478,8 @@ int bert_checkpoint_write(const bert_case *c, char *dir, size_t dirlen, char *er
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    if ((size_t)snprintf(dir, dirlen, "%s/rtj_bert_XXXXXX", tmp) >= dirlen)
+    sweep_stale(tmp);
+    if ((size_t)snprintf(dir, dirlen, "%s/rtj_bert_%ld_XXXXXX", tmp, (long)getpid()) >= dirlen)
         return fail(err, errlen, "temporary directory name too long");
     if (!mkdtemp(dir))
         return fail(err, errlen, "mkdtemp %s: %s", dir, strerror(errno));

@@ -62,7 +62,8 @@ const bert_case *bert_fixture_find(const bert_fixture *f, const char *name);
 /* Expected label name of label i ("LABEL_i" unless the case has id2label); buf of 32+ bytes. */
 const char *bert_case_label(const bert_case *c, int i, char *buf, size_t buflen);
 
-/* Creates a fresh directory ($TMPDIR or /tmp, mkdtemp) holding config.json, model.safetensors and
+/* Creates a fresh directory ($TMPDIR or /tmp, mkdtemp, named rtj_bert_<pid>_XXXXXX; those left by dead
+ * processes are removed on the way) holding config.json, model.safetensors and
  * vocab.txt for case c; its path goes to dir (dirlen >= 64). Returns 0, or -1 with a message in err (and
  * nothing left on disk). */
 int bert_checkpoint_write(const bert_case *c, char *dir, size_t dirlen, char *err, size_t errlen);

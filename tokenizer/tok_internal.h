@@ -88,14 +88,14 @@ static inline int rtj_bloom_has(const rtj_vocab_table *t, uint64_t h)
 }
 
 /* The id of key in table t (skip: bytes of the stored token before the key, 2 for "##"), or -1. head is
- * the key's first 8 bytes, zero-padded. */
+ * the key's first 8 bytes, zero-padded. bloom: ask the filter first (for keys that are likely absent). */
 static inline int32_t rtj_vocab_find(const rtj_vocab *v, const rtj_vocab_table *t, size_t skip,
-                                     const uint8_t *key, size_t len, uint64_t head)
+                                     const uint8_t *key, size_t len, uint64_t head, int bloom)
 {
     if (len > t->max_key)
         return -1;
     uint64_t h = rtj_tok_hash(key, len, head);
-    if (!rtj_bloom_has(t, h))
+    if (bloom && !rtj_bloom_has(t, h))
         return -1;
     uint32_t tag = rtj_tok_tag(h, len);
     for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {

@@ -15,12 +15,19 @@
 #define MAX_WORD_CHARS 100
 #define WORD_BYTES (4 * MAX_WORD_CHARS)
 
+/* Where the bytes of the current word came from. */
+enum word_map {
+    WORD_CONTIG, /* ASCII read in one piece: byte k came from input byte wmin + k (ws, we unused) */
+    WORD_ASCEND, /* ws, we ascend (ASCII with dropped controls inside): a piece spans its ends' bytes */
+    WORD_ANY,    /* ws, we in any order (reordering and composition move characters) */
+};
+
 struct rtj_tok_scratch {
     uint8_t w[WORD_BYTES + 8];               /* the current word, normalized, as UTF-8 (8 to read past) */
     uint32_t ws[WORD_BYTES], we[WORD_BYTES]; /* input bytes [ws, we) each of its bytes came from */
     size_t wlen, wchars;                     /* bytes stored, characters seen (may exceed what is stored) */
     uint32_t wmin, wmax;                     /* input bytes of the whole word */
-    int wmono;                               /* ws, we ascend (ASCII): a piece spans its ends' bytes */
+    enum word_map wmap;
     rtj_uc_char *seg, *map;                  /* a non-ASCII segment, then its normalized form */
     size_t seg_n, seg_cap, map_cap;
 };
@@ -106,27 +113,41 @@ static size_t match_special(const run *r, const uint8_t *p, size_t n, int32_t *i
 }
 
 /* ---- Words and WordPiece ------------------------------------------------------------------------------ */
-/* Appends a run of ASCII letters and digits at input offset at. */
-static inline void word_append_ascii(struct rtj_tok_scratch *s, const uint8_t *restrict p, size_t len, uint32_t at,
-                                     int uncased)
+/* Appends the run of ASCII letters and digits at t[i], lowercased when uncased; returns its end. A word
+ * over 100 characters is [UNK]: past that it is only counted. */
+static inline size_t word_append_ascii(struct rtj_tok_scratch *s, const uint8_t *t, size_t i, size_t n,
+                                       int uncased)
 {
+    const uint8_t *cls = rtj_uc_byte_class;
     if (s->wchars == 0) {
-        s->wmin = at;
-        s->wmono = 1;
+        s->wmin = (uint32_t)i;
+        s->wmap = WORD_CONTIG;
+    } else if (s->wmap == WORD_CONTIG && s->wmin + s->wchars != i) {
+        for (size_t k = 0; k < s->wlen; k++) { /* a dropped control left a gap: map bytes one by one */
+            s->ws[k] = s->wmin + (uint32_t)k;
+            s->we[k] = s->wmin + (uint32_t)k + 1;
+        }
+        s->wmap = WORD_ASCEND;
     }
-    s->wmax = at + (uint32_t)len;
-    /* An ASCII word has as many bytes as characters. Past 100 it is [UNK]: count, but store no more. */
-    size_t room = s->wchars < MAX_WORD_CHARS ? MAX_WORD_CHARS - s->wchars : 0, k = len < room ? len : room;
-    uint8_t *restrict w = s->w + s->wlen;
-    uint32_t *restrict ws = s->ws + s->wlen, *restrict we = s->we + s->wlen;
-    uint8_t lower = uncased ? 32 : 0;
-    for (size_t i = 0; i < k; i++) {
-        w[i] = (uint8_t)(p[i] + ((uint8_t)(p[i] - 'A') < 26 ? lower : 0));
-        ws[i] = at + (uint32_t)i;
-        we[i] = at + (uint32_t)i + 1;
+    size_t room = s->wchars < MAX_WORD_CHARS ? MAX_WORD_CHARS - s->wchars : 0;
+    size_t lim = n - i > room ? i + room : n, q = i, o = s->wlen;
+    uint8_t lower = uncased ? 32 : 0, b;
+    while (q < lim && cls[b = t[q]] == 0) {
+        s->w[o++] = (uint8_t)(b + ((uint8_t)(b - 'A') < 26 ? lower : 0));
+        q++;
     }
-    s->wlen += k;
-    s->wchars += len;
+    if (s->wmap != WORD_CONTIG)
+        for (size_t k = s->wlen; k < o; k++) {
+            s->ws[k] = (uint32_t)(i + k - s->wlen);
+            s->we[k] = s->ws[k] + 1;
+        }
+    if (q == lim)
+        while (q < n && cls[t[q]] == 0)
+            q++;
+    s->wlen = o;
+    s->wchars += q - i;
+    s->wmax = (uint32_t)q;
+    return q;
 }
 
 static void word_push(struct rtj_tok_scratch *s, const rtj_uc_char *c)
@@ -134,7 +155,7 @@ static void word_push(struct rtj_tok_scratch *s, const rtj_uc_char *c)
     if (s->wchars == 0) {
         s->wmin = c->start;
         s->wmax = c->end;
-        s->wmono = 0; /* reordering and composition can put bytes out of order */
+        s->wmap = WORD_ANY;
     }
     s->wmin = c->start < s->wmin ? c->start : s->wmin;
     s->wmax = c->end > s->wmax ? c->end : s->wmax;
@@ -158,6 +179,16 @@ static int word_flush(run *r)
         return 0;
     size_t len = s->wlen, n0 = r->out->n, start = 0;
     int bad = s->wchars > MAX_WORD_CHARS;
+    if (!bad && len <= v->full.max_key) {
+        /* Most words are in the vocabulary whole: one probe, no filter (it would pass). */
+        uint64_t head;
+        memcpy(&head, s->w, 8);
+        int32_t id = rtj_vocab_find(v, &v->full, 0, s->w, len, len < 8 ? rtj_keep_bytes(head, len) : head, 0);
+        if (id >= 0) {
+            s->wlen = s->wchars = 0;
+            return emit(r, id, s->wmin, s->wmax);
+        }
+    }
     while (!bad && start < len) {
         const rtj_vocab_table *t = start ? &v->cont : &v->full;
         size_t end = len - start > t->max_key ? start + t->max_key : len;
@@ -170,7 +201,7 @@ static int word_flush(run *r)
             memcpy(&head, s->w + start, 8);
             if (end - start < 8)
                 head = rtj_keep_bytes(head, end - start);
-            id = rtj_vocab_find(v, t, start ? 2 : 0, s->w + start, end - start, head);
+            id = rtj_vocab_find(v, t, start ? 2 : 0, s->w + start, end - start, head, 1);
             if (id >= 0)
                 break;
         }
@@ -178,10 +209,17 @@ static int word_flush(run *r)
             bad = 1;
             break;
         }
-        uint32_t lo = s->ws[start], hi = s->we[end - 1];
-        for (size_t i = start; !s->wmono && i < end; i++) {
-            lo = s->ws[i] < lo ? s->ws[i] : lo;
-            hi = s->we[i] > hi ? s->we[i] : hi;
+        uint32_t lo, hi;
+        if (s->wmap == WORD_CONTIG) {
+            lo = s->wmin + (uint32_t)start;
+            hi = s->wmin + (uint32_t)end;
+        } else {
+            lo = s->ws[start];
+            hi = s->we[end - 1];
+            for (size_t i = start; s->wmap == WORD_ANY && i < end; i++) {
+                lo = s->ws[i] < lo ? s->ws[i] : lo;
+                hi = s->we[i] > hi ? s->we[i] : hi;
+            }
         }
         if (emit(r, id, lo, hi))
             return -1;
@@ -328,13 +366,8 @@ static int tokenize_text(run *r, const uint8_t *t, size_t n)
     while (i < n) {
         size_t seg_start = i, n0 = r->out->n;
         for (;;) {
-            size_t q = i;
-            while (q < n && cls[t[q]] == 0) /* letters and digits */
-                q++;
-            if (q > i) {
-                word_append_ascii(s, t + i, q - i, (uint32_t)i, r->uncased);
-                i = q;
-            }
+            if (i < n && cls[t[i]] == 0) /* letters and digits */
+                i = word_append_ascii(s, t, i, n, r->uncased);
             if (i == n)
                 break;
             uint8_t b = t[i], f = cls[b];

@@ -199,7 +199,7 @@ int32_t rtj_vocab_lookup(const rtj_vocab *v, const char *token, size_t len)
     if (!v || (!token && len))
         return -1;
     const uint8_t *key = (const uint8_t *)(token ? token : "");
-    return rtj_vocab_find(v, &v->full, 0, key, len, rtj_key_head(key, len));
+    return rtj_vocab_find(v, &v->full, 0, key, len, rtj_key_head(key, len), 0);
 }
 
 const char *rtj_vocab_token(const rtj_vocab *v, int32_t id, size_t *len)
