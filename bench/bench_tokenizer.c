@@ -142,7 +142,7 @@ int main(int argc, char **argv)
                "%-8s %9s %12s %12s %10s %10s %10s\n", count, (double)bytes / 1e6, reps, "mode", "MB/s",
                "tokens/s", "ns/sentence", "tokens", "MB/s(cpu)", "cpu_share");
     for (int uncased = 1; uncased >= 0; uncased--) {
-        rtj_tokenizer_options opts = {uncased, 0};
+        rtj_tokenizer_options opts = {uncased};
         rtj_tokenizer *tok;
         rtj_tok_output out;
         rtj_tok_output_init(&out);

@@ -58,15 +58,15 @@ const char *rtj_vocab_token(const rtj_vocab *vocab, int32_t id, size_t *len);
 int32_t rtj_vocab_special(const rtj_vocab *vocab, enum rtj_special_token which);
 
 /* ---- Tokenizer ------------------------------------------------------------------------------------- */
+/* "[CLS]", "[SEP]", "[PAD]", "[UNK]" and "[MASK]" written in a text become those tokens, as in Hugging
+ * Face (whose split_special_tokens=True rtj does not offer: BertTokenizer still keeps a "[SEP]" that
+ * stands alone). */
 typedef struct rtj_tokenizer_options {
     /* 1 (uncased models, Hugging Face's default): lowercase and strip accents. 0 (cased): neither. */
     int do_lower_case;
-    /* 0 (Hugging Face's default): "[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]" written in the text become
-     * those tokens; 1: they are ordinary text ("[", "sep", "]"). */
-    int split_special_tokens;
 } rtj_tokenizer_options;
 
-#define RTJ_TOKENIZER_OPTIONS_DEFAULT ((rtj_tokenizer_options){1, 0})
+#define RTJ_TOKENIZER_OPTIONS_DEFAULT ((rtj_tokenizer_options){1})
 
 typedef struct rtj_tokenizer rtj_tokenizer;
 

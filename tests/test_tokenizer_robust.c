@@ -18,7 +18,7 @@ static void setup(void)
 {
     cr_assert_eq(rtj_vocab_load_file(VOCAB_PATH, &vocab, NULL), RTJ_TOK_OK, "cannot load " VOCAB_PATH);
     for (int u = 0; u < 2; u++) {
-        rtj_tokenizer_options o = {u, 0};
+        rtj_tokenizer_options o = {u};
         cr_assert_eq(rtj_tokenizer_new(vocab, &o, &tk[u]), RTJ_TOK_OK);
     }
 }

@@ -38,7 +38,6 @@ typedef struct run {
     rtj_tok_output *out;
     struct rtj_tok_scratch *s;
     int uncased;
-    int specials;    /* "[CLS]" etc. in the text are special tokens */
     int never_split; /* BasicTokenizer's never_split can still apply (see special_segment) */
 } run;
 
@@ -311,7 +310,7 @@ static int seg_collect(run *r, const uint8_t *t, size_t n, size_t *pos)
         if (b < 0x80) {
             uint8_t f = rtj_uc_byte_class[b];
             int32_t id;
-            if ((f & RTJ_UC_WS) || (b == '[' && r->specials && match_special(r, t + i, n - i, &id)))
+            if ((f & RTJ_UC_WS) || (b == '[' && match_special(r, t + i, n - i, &id)))
                 break;
             if (!(f & RTJ_UC_DROP) && seg_push(r->s, b, i, i + 1))
                 return -1;
@@ -343,7 +342,7 @@ static size_t boundary(run *r, const uint8_t *t, size_t n, size_t i)
     int32_t id;
     size_t k;
     if (t[i] < 0x80) {
-        if (t[i] == '[' && r->specials && (k = match_special(r, t + i, n - i, &id)) != 0)
+        if (t[i] == '[' && (k = match_special(r, t + i, n - i, &id)) != 0)
             return emit(r, id, i, i + k) ? 0 : i + k;
         return i + 1; /* whitespace */
     }
@@ -382,7 +381,7 @@ static int tokenize_text(run *r, const uint8_t *t, size_t n)
                 continue;
             }
             int32_t id;
-            if (b == '[' && r->specials && match_special(r, t + i, n - i, &id))
+            if (b == '[' && match_special(r, t + i, n - i, &id))
                 break;
             if (word_flush(r) || emit(r, r->tk->ascii_punct_id[b], i, i + 1))
                 return -1;
@@ -419,7 +418,6 @@ rtj_tok_status rtj_tokenizer_new(const rtj_vocab *vocab, const rtj_tokenizer_opt
     t->vocab = vocab;
     t->opts = opts ? *opts : RTJ_TOKENIZER_OPTIONS_DEFAULT;
     t->opts.do_lower_case = t->opts.do_lower_case != 0;
-    t->opts.split_special_tokens = t->opts.split_special_tokens != 0;
     for (int c = 0; c < 128; c++) {
         char ch = (char)c;
         int32_t id = rtj_vocab_lookup(vocab, &ch, 1);
@@ -487,8 +485,7 @@ rtj_tok_status rtj_tokenize(const rtj_tokenizer *tok, const char *text_a, size_t
     if (!out->scratch && !(out->scratch = calloc(1, sizeof *out->scratch)))
         return RTJ_TOK_ERR_NOMEM;
     const rtj_vocab *v = tok->vocab;
-    run r = {tok, v, out, out->scratch, tok->opts.do_lower_case, !tok->opts.split_special_tokens, 0};
-    r.never_split = !r.uncased && r.specials;
+    run r = {tok, v, out, out->scratch, tok->opts.do_lower_case, !tok->opts.do_lower_case};
     r.s->wlen = r.s->wchars = r.s->seg_n = 0;
     out->n = out->n_a = out->n_b = out->truncated_a = out->truncated_b = 0;
     int32_t cls = v->special[RTJ_TOKEN_CLS], sep = v->special[RTJ_TOKEN_SEP];

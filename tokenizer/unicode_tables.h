@@ -32,7 +32,7 @@ typedef struct rtj_uc_composition {
 
 #define RTJ_UC_SHIFT 7
 extern const uint8_t rtj_uc_stage1[8704];
-extern const uint16_t rtj_uc_stage2[22912];
+extern const uint16_t rtj_uc_stage2[31360];
 extern const rtj_uc_record rtj_uc_records[3052];
 extern const uint32_t rtj_uc_pool[4481];
 #define RTJ_UC_NCOMPOSITIONS 941
