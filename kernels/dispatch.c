@@ -7,7 +7,8 @@
 
 #define VEC_KERNELS(isa)                                                                                \
     .f32_softmax = rtj_f32_softmax__##isa, .f32_layernorm = rtj_f32_layernorm__##isa,                   \
-    .f32_gelu = rtj_f32_gelu__##isa, .f32_tanh = rtj_f32_tanh__##isa, .f32_embed = rtj_f32_embed__##isa
+    .f32_gelu = rtj_f32_gelu__##isa, .f32_tanh = rtj_f32_tanh__##isa, .f32_embed = rtj_f32_embed__##isa, \
+    .q8_quantize = rtj_q8_quantize_rows__##isa
 #define GEMM_UKERNEL(fn, mr_, nr_, kc_, mc_)                                                            \
     .f32_gemm_ukernel = fn, .f32_gemm_ukernel_name = #fn, .f32_gemm_mr = mr_, .f32_gemm_nr = nr_,       \
     .f32_gemm_kc = kc_, .f32_gemm_mc = mc_

@@ -14,7 +14,9 @@
     void rtj_f32_tanh__##isa(size_t n, const float *x, float *y);                                       \
     void rtj_f32_embed__##isa(size_t seq, const int32_t *ids, const int32_t *types, size_t pos0,        \
                               const float *word, const float *pos, const float *type, size_t hidden,    \
-                              float *out, size_t ldo);
+                              float *out, size_t ldo);                                                  \
+    void rtj_q8_quantize_rows__##isa(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q,  \
+                                     size_t ldq, float *scale, int32_t *zero);
 
 #define RTJ_DECLARE_GEMM_UKERNEL(name)                                                                  \
     void name(size_t mr, size_t nr, size_t kc, const float *a, size_t lda, const float *w, float *c,   \

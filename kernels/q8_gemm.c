@@ -122,6 +122,6 @@ void rtj_q8_gemm(const rtj_kernels *kt, size_t m, const float *x, size_t ldx, co
     uint8_t *qa = scratch;
     float *a_scale = (float *)(qa + m * ldq);
     int32_t *a_zero = (int32_t *)(a_scale + m);
-    rtj_q8_quantize_rows(m, w->k, x, ldx, kt->q8_act_max, qa, ldq, a_scale, a_zero);
+    kt->q8_quantize(m, w->k, x, ldx, kt->q8_act_max, qa, ldq, a_scale, a_zero);
     rtj_q8_gemm_quantized_cols(kt, m, qa, ldq, a_scale, a_zero, w, op, res, ldres, c, ldc, 0, w->n);
 }

@@ -78,6 +78,10 @@ typedef void (*rtj_q8_gemm_ukernel_fn)(size_t mr, size_t nr, size_t k_pad, const
                                        const int8_t *w, size_t panel_stride, void *c, size_t ldc,
                                        const rtj_q8_epi *epi);
 
+/* Per-row activation quantization (see rtj_q8_quantize_rows). */
+typedef void (*rtj_q8_quantize_fn)(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q,
+                                   size_t ldq, float *scale, int32_t *zero);
+
 /* ---- The dispatch table: one ISA's kernels and the tile sizes that go with them -------------------- */
 typedef struct rtj_kernels {
     enum rtj_isa isa;
@@ -91,6 +95,7 @@ typedef struct rtj_kernels {
     const char *q8_gemm_ukernel_name;
     size_t q8_gemm_mr, q8_gemm_nr;   /* nr: a multiple of RTJ_Q8_PANEL */
     int q8_act_max;                  /* 255, or 127 where u8 x s8 pair sums would saturate int16 */
+    rtj_q8_quantize_fn q8_quantize;  /* rtj_q8_quantize_rows, vectorised: the same bits */
     rtj_f32_softmax_fn f32_softmax;
     rtj_f32_layernorm_fn f32_layernorm;
     rtj_f32_unary_fn f32_gelu;
@@ -183,7 +188,8 @@ typedef struct rtj_q8_packed_w {
  * depend on the ISA. Returns 0, or -1 when out of memory. */
 int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out);
 void rtj_q8_packed_w_free(rtj_q8_packed_w *w);
-/* Per-row asymmetric quantization of x [m, k] into q [m, ldq] (ldq >= k rounded up to 4; padding filled
+/* Per-row asymmetric quantization of x [m, k] into q [m, ldq] (the portable reference of the table's
+ * q8_quantize) (ldq >= k rounded up to 4; padding filled
  * with the zero point) with q in [0, qmax]; the range always includes 0 so that 0 is exact. */
 void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q, size_t ldq,
                           float *scale, int32_t *zero);

@@ -150,7 +150,7 @@ rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err)
     if (rtj_vocab_size(m->vocab) > (size_t)m->cfg.vocab_size)
         return rtj_fail(err, RTJ_ERR_CONFIG, "vocab.txt has %zu tokens but config.json's vocab_size is %d",
                         rtj_vocab_size(m->vocab), m->cfg.vocab_size);
-    rtj_tokenizer_options to = {m->cfg.do_lower_case, 0};
+    rtj_tokenizer_options to = {m->cfg.do_lower_case};
     ts = rtj_tokenizer_new(m->vocab, &to, &m->tok);
     if (ts != RTJ_TOK_OK)
         return rtj_fail(err, ts == RTJ_TOK_ERR_NOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_FORMAT, "tokenizer: %s",

@@ -73,7 +73,7 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
         uint8_t *qa = c->q8_scratch;
         float *sa = (float *)(qa + m * j.ldq);
         int32_t *za = (int32_t *)(sa + m);
-        rtj_q8_quantize_rows(m, l->q8.k, x, ldx, kt->q8_act_max, qa, j.ldq, sa, za);
+        kt->q8_quantize(m, l->q8.k, x, ldx, kt->q8_act_max, qa, j.ldq, sa, za);
         j.qa = qa, j.a_scale = sa, j.a_zero = za;
     } else {
         n = l->f32.n;

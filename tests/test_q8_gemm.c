@@ -309,3 +309,30 @@ TEST_EACH_ISA(q8_gemm, linear_layer_accuracy_vs_fp32)
     rtj_q8_packed_w_free(&qw);
     free(w), free(x), free(xs), free(y), free(scratch);
 }
+
+/* The table's vectorised quantizer gives exactly what the portable reference gives: q, scales, zero
+ * points, padding; on rows of every tail length, all-zero, all-positive and all-negative rows. */
+TEST_EACH_ISA(q8_quant, table_quantizer_equals_reference)
+{
+    test_rng rng = {99};
+    const size_t lens[] = {1, 3, 4, 7, 8, 15, 16, 17, 26, 33, 312, 1024, 1027};
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const size_t k = lens[l], m = 4, ldq = (k + 3) / 4 * 4 + 8;
+        float *x = test_alloc(m * k * sizeof(float));
+        fill_uniform(x, m * k, -3, 5, &rng);
+        for (size_t kk = 0; kk < k; kk++)
+            x[1 * k + kk] = 0.0f, x[2 * k + kk] = fabsf(x[2 * k + kk]), x[3 * k + kk] = -fabsf(x[3 * k + kk]);
+        uint8_t *q1 = test_alloc(m * ldq), *q2 = test_alloc(m * ldq);
+        memset(q1, 0xAB, m * ldq), memset(q2, 0xAB, m * ldq);
+        float s1[4], s2[4];
+        int32_t z1[4], z2[4];
+        for (int qmax = 127; qmax <= 255; qmax += 128) {
+            rtj_q8_quantize_rows(m, k, x, k, qmax, q1, ldq, s1, z1);
+            kt->q8_quantize(m, k, x, k, qmax, q2, ldq, s2, z2);
+            cr_assert(memcmp(q1, q2, m * ldq) == 0, "%s: quantized rows differ (k = %zu, qmax %d)", kt->name, k, qmax);
+            cr_assert(memcmp(s1, s2, sizeof s1) == 0 && memcmp(z1, z2, sizeof z1) == 0, "%s: scales or zero points differ",
+                      kt->name);
+        }
+        free(x), free(q1), free(q2);
+    }
+}

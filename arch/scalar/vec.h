@@ -39,4 +39,6 @@ static inline vf vf_pow2i(vf n)
 }
 static inline float vf_hsum(vf a) { return a; }
 static inline float vf_hmax(vf a) { return a; }
+/* Stores VL bytes: v holds an integral value in [0, 255]. */
+static inline void vf_store_u8(uint8_t *p, vf v) { *p = (uint8_t)v; }
 #endif

@@ -6,6 +6,7 @@
 #include <arm_neon.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define RTJ_VSUFFIX neon
@@ -55,4 +56,12 @@ static inline vf vf_pow2i(vf n)
 }
 static inline float vf_hsum(vf a) { return vaddvq_f32(a); }
 static inline float vf_hmax(vf a) { return vmaxvq_f32(a); }
+/* Stores VL bytes: v holds integral values in [0, 255]. */
+static inline void vf_store_u8(uint8_t *p, vf v)
+{
+    const uint16x4_t h = vmovn_u32(vcvtq_u32_f32(v));
+    uint8_t tmp[8];
+    vst1_u8(tmp, vmovn_u16(vcombine_u16(h, h)));
+    memcpy(p, tmp, 4);
+}
 #endif

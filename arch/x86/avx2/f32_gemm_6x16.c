@@ -3,12 +3,12 @@
  * Register budget (16 ymm): 6 rows x 2 ymm of accumulators = 12, 2 for the k-th row of the W panel,
  * 1 for the broadcast A value: 15 of 16. Zen 4 issues two ymm FMAs per cycle at 4 cycles latency, so
  * it needs at least 8 independent chains: 12 leave margin. Per k: 2 W loads + 6 broadcasts for 12 FMAs
- * (6 cycles), 1.3 loads per cycle. 6x16 is the largest tile that fits: 8x16 or 4x24 would need more
- * than 16 registers and spill.
+ * (6 cycles), 1.3 loads per cycle. 6x16 is the largest 16-column tile that fits: 8x16 needs 19
+ * registers, and 4x24 all 16 (GCC already renames and spills around 15).
  *
  * The body is one always-inline function instantiated for each mr (1..6) through a switch: a short
- * tile computes only its rows (M = 1 is memory bound; M = 8 is a 6-row and a 2-row tile). Rows past mr
- * are never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. */
+ * tile computes only its rows (M = 8 is a 6-row and a 2-row tile; M = 1 one row). Rows past mr are
+ * never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -24,10 +24,11 @@
 #endif
 
 /* Software prefetch of W, 8 KiB ahead (one line per 16 floats, 4 per 4 k steps): at 6 cycles per k
- * step that is ~750 cycles, more than a DRAM or L3 miss, while W streams from memory (M <= 8; the
- * hardware prefetcher alone left the M = 8 kernel waiting on 16 MiB weights); and only a quarter of
- * L1, so lines are not evicted before use. The 1-row tile does not prefetch: it is bound by W
- * bandwidth itself and ran faster on the hardware prefetcher alone. */
+ * step that is ~750 cycles, more than an L3 or DRAM miss, for when W streams from memory (M <= 8: with
+ * the hardware prefetcher alone the M = 8 GEMM on 16 MiB of weights ran at 60% of the prefetched
+ * speed); and only a quarter of L1, so lines are not evicted before use. The 1-row tile does not
+ * prefetch: it runs at a quarter of the FMA rate (latency bound, below) and the hardware prefetcher
+ * keeps up with it; the extra loads only slowed it. */
 #define W_PREFETCH (128 * NR)
 #define PREFETCH_W()                                                                                    \
     if (MRC > 1) {                                                                                      \
@@ -37,18 +38,17 @@
         _mm_prefetch((const char *)(w + W_PREFETCH + 48), _MM_HINT_T0);                                 \
     }
 
-/* One k step into accumulator set S (c, d, e or f): row r gets a[r][k] * W[k, 0:16]. */
-#define ROW_FMA(S, r, k)                                                                                \
+/* One k step: row r gets a[r][k] * W[k, 0:16]. */
+#define ROW_FMA(r, k)                                                                                   \
     if (MRC > r) {                                                                                      \
         const __m256 va = _mm256_broadcast_ss(a##r + (k));                                              \
-        S##r##0 = _mm256_fmadd_ps(va, w0, S##r##0);                                                     \
-        S##r##1 = _mm256_fmadd_ps(va, w1, S##r##1);                                                     \
+        c##r##0 = _mm256_fmadd_ps(va, w0, c##r##0);                                                     \
+        c##r##1 = _mm256_fmadd_ps(va, w1, c##r##1);                                                     \
     }
-#define K_STEP(S, k)                                                                                    \
+#define K_STEP(k)                                                                                       \
     {                                                                                                   \
         const __m256 w0 = _mm256_loadu_ps(w + (k) * NR), w1 = _mm256_loadu_ps(w + (k) * NR + 8);        \
-        ROW_FMA(S, 0, k) ROW_FMA(S, 1, k) ROW_FMA(S, 2, k)                                              \
-        ROW_FMA(S, 3, k) ROW_FMA(S, 4, k) ROW_FMA(S, 5, k)                                              \
+        ROW_FMA(0, k) ROW_FMA(1, k) ROW_FMA(2, k) ROW_FMA(3, k) ROW_FMA(4, k) ROW_FMA(5, k)             \
     }
 
 /* The epilogue of one row: C reload (accumulate), alpha/bias/residual, store of the nr valid columns.
@@ -125,12 +125,12 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
     size_t k = kc;
     for (; k >= 4; k -= 4) {
         PREFETCH_W()
-        K_STEP(c, 0) K_STEP(c, 1) K_STEP(c, 2) K_STEP(c, 3)
+        K_STEP(0) K_STEP(1) K_STEP(2) K_STEP(3)
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4;
     }
     for (; k > 0; k--) {
-        K_STEP(c, 0)
+        K_STEP(0)
         w += NR;
         a0 += 1; a1 += 1; a2 += 1; a3 += 1; a4 += 1; a5 += 1;
     }

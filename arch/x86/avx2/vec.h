@@ -4,6 +4,7 @@
 #define RTJ_VEC_AVX2_H
 #include <immintrin.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RTJ_VSUFFIX avx2
 #define VL 8
@@ -51,5 +52,12 @@ static inline float vf_hmax(vf a)
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+}
+/* Stores VL bytes: v holds integral values in [0, 255]. */
+static inline void vf_store_u8(uint8_t *p, vf v)
+{
+    const __m256i i = _mm256_cvtps_epi32(v);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(w, w));
 }
 #endif

@@ -4,6 +4,7 @@
 #define RTJ_VEC_AVX512_H
 #include <immintrin.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RTJ_VSUFFIX avx512
 #define VL 16
@@ -40,4 +41,9 @@ static inline vf vf_pow2i(vf n)
 }
 static inline float vf_hsum(vf a) { return _mm512_reduce_add_ps(a); }
 static inline float vf_hmax(vf a) { return _mm512_reduce_max_ps(a); }
+/* Stores VL bytes: v holds integral values in [0, 255]. */
+static inline void vf_store_u8(uint8_t *p, vf v)
+{
+    _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+}
 #endif
