@@ -30,13 +30,6 @@ static rtj_status get_int(const rtj_json *root, const char *key, int required, i
     return RTJ_OK;
 }
 
-#define TRY(expr)                                                                                       \
-    do {                                                                                               \
-        rtj_status s_ = (expr);                                                                        \
-        if (s_ != RTJ_OK)                                                                              \
-            return s_;                                                                                 \
-    } while (0)
-
 static rtj_status parse_labels(const rtj_json *root, rtj_config *c, rtj_error *err)
 {
     const rtj_json *id2label = rtj_json_get(root, "id2label");

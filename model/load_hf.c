@@ -83,13 +83,6 @@ static rtj_status read_tensor(loader *ld, const char *name, size_t rows, size_t 
     return RTJ_OK;
 }
 
-#define TRY(expr)                                                                                       \
-    do {                                                                                               \
-        rtj_status s_ = (expr);                                                                        \
-        if (s_ != RTJ_OK)                                                                              \
-            return s_;                                                                                 \
-    } while (0)
-
 /* A linear layer: weight [n, k] and bias [n] under prefix. */
 static rtj_status read_linear(loader *ld, const char *prefix, size_t n, size_t k, rtj_linear *l)
 {

@@ -75,6 +75,14 @@ rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err);
 /* Builds the vocabulary and tokenizer from m->vocab_text. */
 rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err);
 
+/* Returns the status of expr from the calling function unless it is RTJ_OK. */
+#define TRY(expr)                                                                                       \
+    do {                                                                                               \
+        rtj_status s_ = (expr);                                                                        \
+        if (s_ != RTJ_OK)                                                                              \
+            return s_;                                                                                 \
+    } while (0)
+
 /* Formats a message into err (which may be NULL) and returns code. */
 rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -21,12 +21,6 @@ typedef struct reader {
     const char *path;
 } reader;
 
-#define TRY(expr)                                                                                       \
-    do {                                                                                               \
-        rtj_status s_ = (expr);                                                                        \
-        if (s_ != RTJ_OK)                                                                              \
-            return s_;                                                                                 \
-    } while (0)
 #define BAD(...) rtj_fail(r->err, RTJ_ERR_FORMAT, __VA_ARGS__)
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }

@@ -34,7 +34,8 @@ static void unload(loaded *L)
     bert_fixture_free(&L->fx);
 }
 
-/* Every exit's logits of every input, each classified alone: the reference the batches must equal. */
+/* Every exit's logits of every input up to 128 tokens, each classified alone: the reference the batches
+ * must equal. */
 static float *alone(const loaded *L, rtj_context *c, float threshold, int all_exits, rtj_result *res)
 {
     const bert_case *bc = L->bc;
@@ -43,6 +44,9 @@ static float *alone(const loaded *L, rtj_context *c, float threshold, int all_ex
     rtj_classify_options o = {threshold, all_exits};
     for (int i = 0; i < bc->num_inputs; i++) {
         const bert_input *in = &bc->inputs[i];
+        memset(&res[i], 0, sizeof res[i]);
+        if (in->n > 128)
+            continue;
         cr_assert_eq(rtj_classify_ids(c, (size_t)in->n, in->ids, in->types, &o, &res[i]), RTJ_OK);
         for (int k = 0; all_exits && k < res[i].num_exits; k++)
             memcpy(logits + (size_t)i * per + (size_t)k * (size_t)bc->num_labels, res[i].exits[k].logits,
@@ -91,12 +95,16 @@ static void batch_equals_alone(const char *name, rtj_dtype dtype)
     load_case(&L, name, dtype, 1);
     rtj_context *c1, *c2;
     cr_assert_eq(rtj_context_new(L.m, &c1), RTJ_OK);
-    const int n = L.bc->num_inputs;
-    cr_assert(n <= 16);
+    cr_assert(L.bc->num_inputs <= 16);
     rtj_result ref_res[16];
+    /* The inputs up to 128 tokens (the 512-token ones add time, under qemu minutes, and no new case). */
+    int short_in[16], n = 0;
+    for (int i = 0; i < L.bc->num_inputs; i++)
+        if (L.bc->inputs[i].n <= 128)
+            short_in[n++] = i;
     int fwd[16], rev[16], odd[16];
     for (int i = 0; i < n; i++)
-        fwd[i] = i, rev[i] = n - 1 - i, odd[i] = (i * 5 + 3) % n;
+        fwd[i] = short_in[i], rev[i] = short_in[n - 1 - i], odd[i] = short_in[(i * 5 + 3) % n];
     /* Full depth with every exit reported, and early exit at thresholds that split the batch. */
     const float thresholds[] = {RTJ_NO_EARLY_EXIT, 0.0f, 0.5f, 0.7f, 0.9f};
     for (size_t t = 0; t < sizeof thresholds / sizeof thresholds[0]; t++)
@@ -140,6 +148,8 @@ Test(batch, threshold_zero_leaves_at_the_first_exit)
     rtj_result res[16];
     float *p = alone(&L, c, 0.0f, 0, res);
     for (int i = 0; i < L.bc->num_inputs; i++) {
+        if (L.bc->inputs[i].n > 128)
+            continue;
         cr_assert_eq(res[i].exit_index, 0);
         cr_assert_eq(res[i].layers_run, L.bc->exit_layers[0] + 1);
     }

@@ -65,21 +65,8 @@ static inline int8x8_t load4(const uint8_t *p)
     return vreinterpret_s8_u8(veor_u8(vreinterpret_u8_u32(vdup_n_u32(v)), vdup_n_u8(0x80)));
 }
 
-/* Columns 4j..4j+3 of row i dequantized: sa sw (acc - za w_sum) + bias [+ res], with acc - za w_sum
- * = acc' - (za - 128) w_sum computed exactly in int32. The float part rounds as the scalar kernel does:
- * (sa * sw) * v, then + bias. w_scale, w_sum and bias are NR values (padded), so whole vectors are
- * readable even for a partial tile; res is not (see finish_partial). */
-static inline float32x4_t dequant4(int32x4_t acc, size_t j, float sa, int32_t za, const rtj_q8_epi *epi,
-                                   const float *res)
-{
-    const int32x4_t v = vmlsq_n_s32(acc, vld1q_s32(epi->w_sum + 4 * j), za - 128);
-    float32x4_t y = vmulq_f32(vmulq_n_f32(vld1q_f32(epi->w_scale + 4 * j), sa), vcvtq_f32_s32(v));
-    if (epi->bias)
-        y = vaddq_f32(y, vld1q_f32(epi->bias + 4 * j));
-    if (res)
-        y = vaddq_f32(y, vld1q_f32(res + 4 * j));
-    return y;
-}
+#define Q8_ZA_SHIFT 128
+#include "../q8_epilogue_neon.h"
 
 /* Raw accumulators: acc' + 128 w_sum (ws0..ws3 hold 128 w_sum by columns). */
 #define UNSHIFT_ROW(i)                                                                                 \
@@ -91,53 +78,6 @@ static inline float32x4_t dequant4(int32x4_t acc, size_t j, float sa, int32_t za
     } while (0)
 
 /* A full-width row straight from the accumulators: vector code only, no calls. */
-#define STORE_RAW(i)                                                                                   \
-    do {                                                                                               \
-        int32_t *ci = (int32_t *)c + (i) * ldc;                                                        \
-        vst1q_s32(ci, acc##i##_0);                                                                     \
-        vst1q_s32(ci + 4, acc##i##_1);                                                                 \
-        vst1q_s32(ci + 8, acc##i##_2);                                                                 \
-        vst1q_s32(ci + 12, acc##i##_3);                                                                \
-    } while (0)
-
-#define FINISH_FULL(i)                                                                                 \
-    do {                                                                                               \
-        float *ci = (float *)c + (i) * ldc;                                                            \
-        const float *ri = res ? res + (i) * epi->ldres : NULL;                                         \
-        const float sa = epi->a_scale[i];                                                              \
-        const int32_t za = epi->a_zero[i];                                                             \
-        vst1q_f32(ci, dequant4(acc##i##_0, 0, sa, za, epi, ri));                                       \
-        vst1q_f32(ci + 4, dequant4(acc##i##_1, 1, sa, za, epi, ri));                                   \
-        vst1q_f32(ci + 8, dequant4(acc##i##_2, 2, sa, za, epi, ri));                                   \
-        vst1q_f32(ci + 12, dequant4(acc##i##_3, 3, sa, za, epi, ri));                                  \
-    } while (0)
-
-#define STORE_TILE(i)                                                                                  \
-    do {                                                                                               \
-        vst1q_s32(tile[i], acc##i##_0);                                                                \
-        vst1q_s32(tile[i] + 4, acc##i##_1);                                                            \
-        vst1q_s32(tile[i] + 8, acc##i##_2);                                                            \
-        vst1q_s32(tile[i] + 12, acc##i##_3);                                                           \
-    } while (0)
-
-/* A row narrower than NR through stack copies: no column at or past nr of C or res is touched (they
- * belong to the next tile or lie past the end of the buffer). Raw rows arrive already unshifted. */
-static void finish_partial(const int32_t *t, size_t i, void *c, size_t nr, const rtj_q8_epi *epi,
-                           const float *res)
-{
-    if (!epi) {
-        memcpy(c, t, nr * sizeof(int32_t));
-        return;
-    }
-    float ybuf[NR], rbuf[NR] = {0};
-    if (res)
-        memcpy(rbuf, res, nr * sizeof *res);
-    for (size_t j = 0; j < NR / 4; j++)
-        vst1q_f32(ybuf + 4 * j,
-                  dequant4(vld1q_s32(t + 4 * j), j, epi->a_scale[i], epi->a_zero[i], epi, res ? rbuf : NULL));
-    memcpy(c, ybuf, nr * sizeof(float));
-}
-
 void rtj_q8_gemm_ukernel_4x16__neondot(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
                                        const int8_t *w, size_t panel_stride, void *c, size_t ldc,
                                        const rtj_q8_epi *epi)
