@@ -252,7 +252,7 @@ rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err)
     char msg[sizeof err->message];
     int io_error = 0;
     if (rtj_st_open(path, &ld.st, msg, sizeof msg, &io_error) != 0)
-        return rtj_fail(err, io_error ? RTJ_ERR_IO : RTJ_ERR_FORMAT, "%s", msg);
+        return rtj_fail(err, io_error ? RTJ_ERR_IO : RTJ_ERR_FORMAT, "%s: %s", path, msg);
     s = load_weights(&ld);
     rtj_free(ld.buf);
     rtj_st_close(&ld.st);
