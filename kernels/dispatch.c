@@ -28,10 +28,10 @@ static const rtj_kernels table_scalar = {
 #if defined(__x86_64__)
 static const rtj_kernels table_avx2 = {
     .isa = RTJ_ISA_AVX2, .name = "avx2",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x16__avx2, 6, 16, 256, 192), VEC_KERNELS(avx2)};
+    GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x16__avx2, 6, 16, 384, 192), VEC_KERNELS(avx2)};
 static const rtj_kernels table_avx512 = {
     .isa = RTJ_ISA_AVX512, .name = "avx512",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x32__avx512, 8, 32, 256, 256), VEC_KERNELS(avx512)};
+    GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x32__avx512, 8, 32, 384, 256), VEC_KERNELS(avx512)};
 #endif
 
 #if defined(__aarch64__)

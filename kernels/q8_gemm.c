@@ -99,16 +99,23 @@ void rtj_q8_gemm_quantized_cols(const rtj_kernels *kt, size_t m, const uint8_t *
     const size_t panel_stride = w->k_pad * RTJ_Q8_PANEL;
     if (col1 > w->n)
         col1 = w->n;
-    /* col0 is a multiple of NR (the contract), so tiles start on the same columns whatever the slice. */
-    for (size_t j0 = col0; j0 < col1; j0 += nr) {
-        const size_t je = col1 - j0 < nr ? col1 : j0 + nr;
-        const int8_t *wp = w->data + (j0 / RTJ_Q8_PANEL) * panel_stride;
-        for (size_t i = 0; i < m; i += mr) {
-            const size_t mrb = m - i < mr ? m - i : mr;
-            const rtj_q8_epi epi = {a_scale + i, a_zero + i, w->w_scale + j0, w->w_sum + j0, w->bias + j0, op,
-                                    op == RTJ_EPI_RESIDUAL ? res + i * ldres + j0 : NULL, ldres};
-            kt->q8_gemm_ukernel(mrb, je - j0, w->k_pad, qa + i * ldq, ldq, wp, panel_stride, c + i * ldc + j0,
-                                ldc, &epi);
+    /* col0 is a multiple of NR (the contract), so tiles start on the same columns whatever the slice.
+     * Rows go in blocks of about 256 KiB of quantized A, which then stays in L2 while every weight panel
+     * of the slice passes (the weights stream once per block; at M <= the block, once in all). */
+    size_t mc = ((size_t)256 << 10) / (ldq ? ldq : 1) / mr * mr;
+    mc = mc < mr ? mr : mc;
+    for (size_t m0 = 0; m0 < m; m0 += mc) {
+        const size_t m1 = m - m0 < mc ? m : m0 + mc;
+        for (size_t j0 = col0; j0 < col1; j0 += nr) {
+            const size_t je = col1 - j0 < nr ? col1 : j0 + nr;
+            const int8_t *wp = w->data + (j0 / RTJ_Q8_PANEL) * panel_stride;
+            for (size_t i = m0; i < m1; i += mr) {
+                const size_t mrb = m1 - i < mr ? m1 - i : mr;
+                const rtj_q8_epi epi = {a_scale + i, a_zero + i, w->w_scale + j0, w->w_sum + j0, w->bias + j0, op,
+                                        op == RTJ_EPI_RESIDUAL ? res + i * ldres + j0 : NULL, ldres};
+                kt->q8_gemm_ukernel(mrb, je - j0, w->k_pad, qa + i * ldq, ldq, wp, panel_stride, c + i * ldc + j0,
+                                    ldc, &epi);
+            }
         }
     }
 }
