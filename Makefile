@@ -53,7 +53,7 @@ LIB := $(BUILD)/librtj.a
 RUN := $(BUILD)/rtj-run
 TESTS := $(BUILD)/tests/rtj_tests
 
-.PHONY: all test test-native test-aarch64 test-cli test-tsan bench clean
+.PHONY: all test test-native test-aarch64 test-cli test-tsan bench clean install
 all: $(LIB) $(RUN)
 
 $(BUILD)/obj/arch/x86/avx2/%.o: arch/x86/avx2/%.c
@@ -143,6 +143,16 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJ) $(LIB)
 .SECONDARY: $(patsubst bench/%.c,$(BUILD)/obj/bench/%.o,$(BENCH_SRC))
 bench: $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,) $(BENCH_ARGS); done
+
+# rtj-run looks for its default model beside the build folder (models/default.rtj) or, installed, in
+# $(PREFIX)/share/rtj/default.rtj.
+PREFIX ?= /usr/local
+install: $(LIB) $(RUN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/rtj
+	install -m 755 $(RUN) $(DESTDIR)$(PREFIX)/bin/rtj-run
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librtj.a
+	install -m 644 include/rtj.h include/rtj_tokenizer.h $(DESTDIR)$(PREFIX)/include/
+	if [ -e models/default.rtj ]; then install -m 644 models/default.rtj $(DESTDIR)$(PREFIX)/share/rtj/default.rtj; fi
 
 clean:
 	rm -rf build

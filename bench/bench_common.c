@@ -456,6 +456,259 @@ double bench_peak_f32_gflops(const char **kernel, const char **isa, double *othe
     return peak.value;
 }
 
+/* ---- This machine: INT8 peak ------------------------------------------------------------------------------
+ * The same 12 independent chains as the FP32 loops. Where the instruction reads its accumulator (vpdpbusd,
+ * sdot) the chain is acc = dot(acc, a, w). Where the multiply does not (vpmaddubsw, smull), its input is
+ * taken from the chain's own accumulator, x = x + madd(maddubs(x, w), 1): otherwise the product of two
+ * loop invariants would be hoisted out of the loop and only the adds timed. The chain is then longer
+ * (Zen 4: 3 + 3 + 1 cycles) but 12 of them still offer more than the two multiply pipes take. The values
+ * wrap and saturate freely: these instructions take the same time whatever they compute. */
+typedef struct i8_loop {
+    fma_loop_fn fn;
+    double ops_per_iter;
+    const char *kernel, *isa, *what;
+    int (*usable)(const rtj_cpu_info *cpu);
+    int fallback; /* measured only where no loop before it could run */
+} i8_loop;
+
+#if defined(__x86_64__)
+static int usable_avx2(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2); }
+static int usable_vnni(const rtj_cpu_info *cpu) { return rtj_cpu_has_avx512_vnni(cpu); }
+
+/* The lanes of a vector stored to memory, summed (wrapping): vectors are not passed by value between
+ * functions built for different targets. */
+static float i8_sum_lanes(const int32_t *o, int n)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < n; i++)
+        r += (uint32_t)o[i];
+    return (float)r;
+}
+
+/* One step = 32 u8 x s8 multiply-adds = 64 ops: vpmaddubsw forms 16 int16 pair sums, vpmaddwd by ones
+ * adds pairs of those into 8 int32, vpaddd accumulates. Both multiplies use the multiply pipes. */
+__attribute__((target("avx2"))) static float i8_loop_maddubs_ymm(long iters)
+{
+    const __m256i w = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+#define DECL(i) __m256i x##i = _mm256_set1_epi32((i) + 1);
+    REP12(DECL)
+#undef DECL
+    for (long it = 0; it < iters; it++) {
+#define STEP(i) x##i = _mm256_add_epi32(x##i, _mm256_madd_epi16(_mm256_maddubs_epi16(x##i, w), ones));
+        REP12(STEP)
+#undef STEP
+    }
+    __m256i s = _mm256_setzero_si256();
+#define SUM(i) s = _mm256_add_epi32(s, x##i);
+    REP12(SUM)
+#undef SUM
+    int32_t o[8];
+    _mm256_storeu_si256((__m256i *)o, s);
+    return i8_sum_lanes(o, 8);
+}
+
+/* vpdpbusd: 4 u8 x s8 products added into each int32 lane, 8 lanes (ymm, AVX512-VL) or 16 (zmm). */
+__attribute__((target("avx512f,avx512vl,avx512vnni"))) static float i8_loop_vnni_ymm(long iters)
+{
+    const __m256i a = _mm256_set1_epi8(1), w = _mm256_set1_epi8(2);
+#define DECL(i) __m256i x##i = _mm256_set1_epi32(i);
+    REP12(DECL)
+#undef DECL
+    for (long it = 0; it < iters; it++) {
+#define STEP(i) x##i = _mm256_dpbusd_epi32(x##i, a, w);
+        REP12(STEP)
+#undef STEP
+    }
+    __m256i s = _mm256_setzero_si256();
+#define SUM(i) s = _mm256_add_epi32(s, x##i);
+    REP12(SUM)
+#undef SUM
+    int32_t o[8];
+    _mm256_storeu_si256((__m256i *)o, s);
+    return i8_sum_lanes(o, 8);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static float i8_loop_vnni_zmm(long iters)
+{
+    const __m512i a = _mm512_set1_epi8(1), w = _mm512_set1_epi8(2);
+#define DECL(i) __m512i x##i = _mm512_set1_epi32(i);
+    REP12(DECL)
+#undef DECL
+    for (long it = 0; it < iters; it++) {
+#define STEP(i) x##i = _mm512_dpbusd_epi32(x##i, a, w);
+        REP12(STEP)
+#undef STEP
+    }
+    __m512i s = _mm512_setzero_si512();
+#define SUM(i) s = _mm512_add_epi32(s, x##i);
+    REP12(SUM)
+#undef SUM
+    int32_t o[16];
+    _mm512_storeu_si512((void *)o, s);
+    return i8_sum_lanes(o, 16);
+}
+#elif defined(__aarch64__)
+static int usable_neon(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_NEON); }
+static int usable_dotprod(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_NEON) && cpu->dotprod; }
+
+static float i8_sum_neon(int32x4_t s) { return (float)vaddvq_u32(vreinterpretq_u32_s32(s)); }
+
+/* sdot: 4 s8 x s8 products added into each of 4 int32 lanes: 16 multiply-adds = 32 ops. */
+#if defined(__clang__)
+#define RTJ_TARGET_DOTPROD __attribute__((target("dotprod")))
+#else
+#define RTJ_TARGET_DOTPROD __attribute__((target("+dotprod")))
+#endif
+RTJ_TARGET_DOTPROD static float i8_loop_sdot(long iters)
+{
+    const int8x16_t a = vdupq_n_s8(1), w = vdupq_n_s8(2);
+#define DECL(i) int32x4_t x##i = vdupq_n_s32(i);
+    REP12(DECL)
+#undef DECL
+    for (long it = 0; it < iters; it++) {
+#define STEP(i) x##i = vdotq_s32(x##i, a, w);
+        REP12(STEP)
+#undef STEP
+    }
+    int32x4_t s = vdupq_n_s32(0);
+#define SUM(i) s = vaddq_s32(s, x##i);
+    REP12(SUM)
+#undef SUM
+    return i8_sum_neon(s);
+}
+
+/* smull: 8 s8 x s8 -> s16 products; sadalp adds their pairs into 4 int32 lanes: 8 multiply-adds = 16 ops.
+ * The multiplier's input is the low half of the chain's accumulator (see the top). */
+static float i8_loop_smull_sadalp(long iters)
+{
+    const int8x8_t w = vdup_n_s8(3);
+#define DECL(i) int32x4_t x##i = vdupq_n_s32((i) + 1);
+    REP12(DECL)
+#undef DECL
+    for (long it = 0; it < iters; it++) {
+#define STEP(i) x##i = vpadalq_s16(x##i, vmull_s8(vreinterpret_s8_s32(vget_low_s32(x##i)), w));
+        REP12(STEP)
+#undef STEP
+    }
+    int32x4_t s = vdupq_n_s32(0);
+#define SUM(i) s = vaddq_s32(s, x##i);
+    REP12(SUM)
+#undef SUM
+    return i8_sum_neon(s);
+}
+#endif
+
+#if !defined(__aarch64__)
+static int usable_always(const rtj_cpu_info *cpu)
+{
+    (void)cpu;
+    return 1;
+}
+
+/* No integer SIMD this code can use: int32 multiply-adds in C, 2 ops each (unsigned: wrapping is
+ * defined). Not an affine recurrence, so the compiler cannot fold the loop into a formula. */
+static float i8_loop_c(long iters)
+{
+#define DECL(i) uint32_t x##i = (uint32_t)(i) + 1u;
+    REP12(DECL)
+#undef DECL
+    for (long it = 0; it < iters; it++) {
+#define STEP(i) x##i = x##i * 3u + 1u;
+        REP12(STEP)
+#undef STEP
+    }
+    uint32_t s = 0;
+#define SUM(i) s += x##i;
+    REP12(SUM)
+#undef SUM
+    return (float)s;
+}
+#endif
+
+static double measure_i8(void *p)
+{
+    const i8_loop *l = p;
+    return time_fma_loop(l->fn, l->ops_per_iter);
+}
+
+double bench_peak_i8_gops(const char **kernel, const char **isa, const char **what, const char **not_run,
+                          double *other_load)
+{
+    static machine_meas peak = {-1, -1};
+    static const i8_loop *used;
+    static const i8_loop loops[] = {
+#if defined(__x86_64__)
+        {i8_loop_maddubs_ymm, 12.0 * 32 * 2, "i8_maddubs_ymm", "avx2",
+         "AVX2 vpmaddubsw+vpmaddwd+vpaddd on ymm", usable_avx2, 0},
+        {i8_loop_vnni_ymm, 12.0 * 32 * 2, "i8_vnni_ymm", "avx512", "AVX-512 VNNI vpdpbusd on ymm", usable_vnni, 0},
+        {i8_loop_vnni_zmm, 12.0 * 64 * 2, "i8_vnni_zmm", "avx512", "AVX-512 VNNI vpdpbusd on zmm", usable_vnni, 0},
+        {i8_loop_c, 12.0 * 2, "i32_mul_add_c", "scalar", "int32 multiply-adds in C", usable_always, 1},
+#elif defined(__aarch64__)
+        {i8_loop_sdot, 12.0 * 16 * 2, "i8_sdot_neon", "neon", "NEON dotprod sdot", usable_dotprod, 0},
+        {i8_loop_smull_sadalp, 12.0 * 8 * 2, "i8_smull_sadalp_neon", "neon", "NEON smull+sadalp (no dotprod)",
+         usable_neon, 1},
+#else
+        {i8_loop_c, 12.0 * 2, "i32_mul_add_c", "scalar", "int32 multiply-adds in C", usable_always, 1},
+#endif
+    };
+    static char lacks[160];
+    if (peak.value < 0) {
+        const rtj_cpu_info *cpu = rtj_cpu_get();
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
+            if (!loops[i].usable(cpu)) {
+                /* Said in the report, so a reader knows the peak is not the VNNI or dotprod one. */
+                if (!loops[i].fallback && len < sizeof lacks)
+                    len += (size_t)snprintf(lacks + len, sizeof lacks - len, "%s%s", len ? ", " : "",
+                                            loops[i].kernel);
+                continue;
+            }
+            if (loops[i].fallback && used)
+                continue;
+            const machine_meas m = best_quiet(measure_i8, (void *)&loops[i]);
+            if (m.value > peak.value) {
+                peak = m;
+                used = &loops[i];
+            }
+        }
+    }
+    if (kernel)
+        *kernel = used ? used->kernel : "none";
+    if (isa)
+        *isa = used ? used->isa : "none";
+    if (what)
+        *what = used ? used->what : "none";
+    if (other_load)
+        *other_load = peak.other_load;
+    if (not_run)
+        *not_run = lacks;
+    return peak.value;
+}
+
+void bench_report_peak_i8(double *peak)
+{
+    const char *kernel = "", *isa = "", *what = "", *not_run = "";
+    double other = -1;
+    *peak = bench_peak_i8_gops(&kernel, &isa, &what, &not_run, &other);
+    if (bench_opt.json) {
+        bench_rec rec;
+        bench_rec_begin(&rec, "machine");
+        bench_rec_str(&rec, "kernel", kernel);
+        bench_rec_str(&rec, "isa", isa);
+        bench_rec_str(&rec, "what", what);
+        bench_rec_str(&rec, "cpu_lacks", not_run);
+        bench_rec_int(&rec, "threads", 1);
+        bench_rec_num(&rec, "gops", *peak);
+        bench_rec_num(&rec, "other_load", other);
+        bench_rec_end(&rec);
+        return;
+    }
+    printf("== INT8 peak %.1f GOP/s: %s (%s, 12 chains; other load %.2f)", *peak, what, kernel, other);
+    if (*not_run)
+        printf("; not run, CPU lacks: %s", not_run);
+    printf("\n");
+}
+
 /* ---- This machine: read bandwidth ------------------------------------------------------------------------ */
 /* Sums n floats (n a multiple of 32) with 8 independent vector accumulators: enough loads in flight
  * that the loop waits on DRAM, never on the adder. The baseline vector unit of each architecture
@@ -925,4 +1178,82 @@ void bench_onednn_mm_destroy(bench_onednn_mm *mm)
         dn.memory_destroy(mm->c);
     free(mm->w);
     free(mm);
+}
+
+/* ---- Peers: oneDNN integer matmul ------------------------------------------------------------------------
+ * The data types the u8 x s8 -> s32 matmul needs, as oneDNN 2.6's dnnl_types.h numbers dnnl_data_type_t.
+ * No attributes: oneDNN then computes the plain integer product, as rtj's kernel does before its
+ * epilogue. Weights are reordered into the layout the primitive prefers (format_tag_any) outside any
+ * timing, which for int8 may append the compensation oneDNN needs for its own u8 shift. */
+enum {
+    DN_S32 = 4, /* dnnl_s32 */
+    DN_S8 = 5,  /* dnnl_s8 */
+    DN_U8 = 6,  /* dnnl_u8 */
+};
+
+/* bench_onednn_mm_create with the data types of A, W and C as parameters (the f32 one could call it too). */
+static bench_onednn_mm *onednn_mm_create_dt(size_t m, size_t n, size_t k, const void *a, int a_dt, const void *w,
+                                            int w_dt, void *c, int c_dt, size_t copies)
+{
+    if (!dn.ok)
+        return NULL;
+    bench_onednn_mm *mm = calloc(1, sizeof *mm);
+    if (!mm || !(mm->w = calloc(copies, sizeof *mm->w))) {
+        free(mm);
+        return NULL;
+    }
+    mm->copies = copies;
+    dn_handle pd = NULL, rpd = NULL, rprim = NULL, wplain = NULL;
+    dn_md a_md, w_md, w_any, c_md;
+    dn_matmul_desc desc;
+    int64_t ad[12] = {(int64_t)m, (int64_t)k}, wd[12] = {(int64_t)k, (int64_t)n},
+            cd[12] = {(int64_t)m, (int64_t)n};
+    DN_CHECK(dn.md_init_by_tag(&a_md, 2, ad, a_dt, DN_TAG_AB));
+    DN_CHECK(dn.md_init_by_tag(&w_md, 2, wd, w_dt, DN_TAG_BA));
+    DN_CHECK(dn.md_init_by_tag(&w_any, 2, wd, w_dt, DN_TAG_ANY));
+    DN_CHECK(dn.md_init_by_tag(&c_md, 2, cd, c_dt, DN_TAG_AB));
+    DN_CHECK(dn.matmul_desc_init(&desc, &a_md, &w_any, NULL, &c_md));
+    DN_CHECK(dn.pd_create(&pd, &desc, NULL, dn.engine, NULL));
+    const char *impl = NULL;
+    if (dn.pd_query(pd, DN_QUERY_IMPL_INFO, 0, &impl) != DN_SUCCESS || !impl)
+        impl = "?";
+    snprintf(mm->impl, sizeof mm->impl, "%s", impl);
+    const dn_md *wmd = dn.pd_query_md(pd, DN_QUERY_WEIGHTS_MD, 0);
+    if (!wmd)
+        goto fail;
+    mm->w_bytes = dn.md_get_size(wmd);
+    DN_CHECK(dn.memory_create(&mm->a, &a_md, dn.engine, (void *)a));
+    DN_CHECK(dn.memory_create(&mm->c, &c_md, dn.engine, c));
+    DN_CHECK(dn.memory_create(&wplain, &w_md, dn.engine, (void *)w));
+    DN_CHECK(dn.reorder_pd_create(&rpd, &w_md, dn.engine, wmd, dn.engine, NULL));
+    DN_CHECK(dn.primitive_create(&rprim, rpd));
+    for (size_t i = 0; i < copies; i++) {
+        DN_CHECK(dn.memory_create(&mm->w[i], wmd, dn.engine, DN_MEMORY_ALLOCATE));
+        const dn_exec_arg args[2] = {{DN_ARG_SRC, wplain}, {DN_ARG_DST, mm->w[i]}};
+        DN_CHECK(dn.primitive_execute(rprim, dn.stream, 2, args));
+        DN_CHECK(dn.stream_wait(dn.stream));
+    }
+    DN_CHECK(dn.primitive_create(&mm->prim, pd));
+    dn.primitive_destroy(rprim);
+    dn.pd_destroy(rpd);
+    dn.memory_destroy(wplain);
+    dn.pd_destroy(pd);
+    return mm;
+fail:
+    if (rprim)
+        dn.primitive_destroy(rprim);
+    if (rpd)
+        dn.pd_destroy(rpd);
+    if (wplain)
+        dn.memory_destroy(wplain);
+    if (pd)
+        dn.pd_destroy(pd);
+    bench_onednn_mm_destroy(mm);
+    return NULL;
+}
+
+bench_onednn_mm *bench_onednn_mm_create_u8s8(size_t m, size_t n, size_t k, const uint8_t *a, const int8_t *w,
+                                             int32_t *c, size_t copies)
+{
+    return onednn_mm_create_dt(m, n, k, a, DN_U8, w, DN_S8, c, DN_S32, copies);
 }

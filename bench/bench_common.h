@@ -68,6 +68,21 @@ double bench_read_bw_gbps(double *other_load);
 /* Measures the peak (and, with_bw, the bandwidth) and reports them: the title line of the table, or JSON
  * objects with bench "machine". bw may be NULL when !with_bw. */
 void bench_report_machine(const char *title, int with_bw, double *peak, double *bw);
+/* Single-core INT8 peak in GOP/s (one u8/s8 x s8 multiply-add = 2 ops), measured like the FP32 peak: loops
+ * of 12 independent accumulator chains of the instructions an INT8 GEMM is built from, on every one this
+ * CPU runs (the best is kept), each entered only after a runtime check:
+ *   x86   vpmaddubsw + vpmaddwd + vpaddd on ymm (AVX2: u8 x s8 pair sums in int16), and vpdpbusd on ymm
+ *         and zmm when rtj_cpu_has_avx512_vnni;
+ *   arm   sdot when the CPU has dotprod, else smull + sadalp (s8 x s8 -> s16, pairwise into s32);
+ *   other int32 multiply-adds in C.
+ * kernel, isa: which loop won ("i8_maddubs_ymm", "avx2"); what: a phrase naming that peak for the reader;
+ * not_run: the non-fallback loops this CPU cannot run ("i8_vnni_ymm, i8_vnni_zmm"; "" if none); other_load
+ * as for the FP32 peak. Measured on the first call. Any output pointer may be NULL. */
+double bench_peak_i8_gops(const char **kernel, const char **isa, const char **what, const char **not_run,
+                          double *other_load);
+/* Measures the INT8 peak and reports it: one line in the table (saying which peak it is), or a JSON
+ * object with bench "machine". */
+void bench_report_peak_i8(double *peak);
 
 /* ---- Output -------------------------------------------------------------------------------------------- */
 /* A notice for the reader ("skipped: ...", "peer X: not installed"): stdout in table mode; stderr with a
@@ -107,5 +122,11 @@ const char *bench_onednn_mm_impl(const bench_onednn_mm *mm);
 /* Bytes of one reordered weight copy. */
 size_t bench_onednn_mm_weight_bytes(const bench_onednn_mm *mm);
 void bench_onednn_mm_destroy(bench_onednn_mm *mm);
+
+/* The same for oneDNN's integer matmul C[m, n] (s32) = A[m, k] (u8, row-major) * W^T (s8, W [n, k]
+ * row-major): the u8 x s8 -> s32 product an INT8 GEMM's kernel computes, with no zero points or scales.
+ * Run, query and destroy it with the functions above. NULL when oneDNN refuses. */
+bench_onednn_mm *bench_onednn_mm_create_u8s8(size_t m, size_t n, size_t k, const uint8_t *a, const int8_t *w,
+                                             int32_t *c, size_t copies);
 
 #endif

@@ -200,13 +200,15 @@ static void exe_dir(char *out, size_t len)
 
 const char *cli_default_model(char *looked, size_t looked_len)
 {
-    static char candidates[3][4200];
+    static char candidates[4][4200];
     char dir[4096];
     exe_dir(dir, sizeof dir);
     int n = 0;
     if (dir[0]) {
         snprintf(candidates[n++], sizeof candidates[0], "%s/../models/default.rtj", dir);
         snprintf(candidates[n++], sizeof candidates[0], "%s/models/default.rtj", dir);
+        /* `make install PREFIX=...`: bin/rtj-run beside share/rtj/default.rtj */
+        snprintf(candidates[n++], sizeof candidates[0], "%s/../share/rtj/default.rtj", dir);
     }
     snprintf(candidates[n++], sizeof candidates[0], "/usr/local/share/rtj/default.rtj");
     size_t used = 0;

@@ -10,7 +10,6 @@
  * tile computes only its rows (M = 8 is a 6-row and a 2-row tile; M = 1 one row). Rows past mr are
  * never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. */
 #include <immintrin.h>
-#include <stdint.h>
 
 #include "../../../kernels/kernel_list.h"
 
@@ -27,8 +26,8 @@
  * step that is ~750 cycles, more than an L3 or DRAM miss, for when W streams from memory (M <= 8: with
  * the hardware prefetcher alone the M = 8 GEMM on 16 MiB of weights ran at 60% of the prefetched
  * speed); and only a quarter of L1, so lines are not evicted before use. The 1-row tile does not
- * prefetch: it runs at a quarter of the FMA rate (latency bound, below) and the hardware prefetcher
- * keeps up with it; the extra loads only slowed it. */
+ * prefetch: it runs at a quarter of the FMA rate (latency bound, below), the hardware prefetcher keeps
+ * up with it, and it measured no faster with the prefetches. */
 #define W_PREFETCH (128 * NR)
 #define PREFETCH_W()                                                                                    \
     if (MRC > 1) {                                                                                      \

@@ -29,7 +29,8 @@
 /* Software prefetch of W, 8 KiB ahead (one line per 16 floats, 8 per 4 k steps): at 16 cycles per k
  * step that is ~1000 cycles, more than an L3 or DRAM miss, for when W streams from memory (M <= 8);
  * and a quarter of L1, so lines are not evicted before use. The 1-row tile does not prefetch: it is
- * latency bound at half the FMA rate and the hardware prefetcher keeps up (as measured on AVX2). */
+ * latency bound at half the FMA rate, so the hardware prefetcher keeps up (on AVX2, where the same
+ * tile runs at a quarter, it measured no faster with the prefetches). */
 #define W_PREFETCH (64 * NR)
 #define PREFETCH_LINE(l) _mm_prefetch((const char *)(w + W_PREFETCH + 16 * (l)), _MM_HINT_T0);
 #define PREFETCH_W()                                                                                    \
@@ -103,8 +104,9 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t kc, const float 
 
     /* One accumulator set for every mr, summed in k order: a row's result is then the same bits whatever
      * tile row it falls on and however many rows the tile has, which makes an instance's logits
-     * independent of the batch it travels in (tests/test_batch.c). Short tiles (mr < 4) therefore run
-     * on 2 * mr FMA chains, below the latency-bound rate; at M = 1 the weights stream from memory anyway. */
+     * independent of the batch it travels in (tests/test_batch.c). The 1-row tile therefore runs on 2
+     * FMA chains, half the latency-bound rate (4 zmm chains fill the pipe, so mr >= 2 is at full rate);
+     * at M = 1 the weights stream from memory anyway. */
 #define SETS(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = c##r##0;
     SETS(0) SETS(1) SETS(2) SETS(3) SETS(4) SETS(5) SETS(6) SETS(7)
 #undef SETS
