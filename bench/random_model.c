@@ -83,6 +83,8 @@ rtj_model *bench_random_model(const bench_shape *sh, rtj_dtype dtype, int thread
     const size_t h = (size_t)c->hidden, ff = (size_t)c->intermediate;
     uint64_t s = 42;
     m->word_emb = randf((size_t)c->vocab_size * h, 0, 0.05f, &s);
+    if (dtype == RTJ_DTYPE_INT8 && rtj_model_quantize_embeddings(m) != RTJ_OK)
+        die("out of memory");
     m->pos_emb = randf((size_t)c->max_positions * h, 0, 0.05f, &s);
     m->type_emb = randf((size_t)c->type_vocab_size * h, 0, 0.05f, &s);
     m->emb_ln_g = randf(h, 1, 0.1f, &s);
