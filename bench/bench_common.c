@@ -457,12 +457,15 @@ double bench_peak_f32_gflops(const char **kernel, const char **isa, double *othe
 }
 
 /* ---- This machine: INT8 peak ------------------------------------------------------------------------------
- * The same 12 independent chains as the FP32 loops. Where the instruction reads its accumulator (vpdpbusd,
- * sdot) the chain is acc = dot(acc, a, w). Where the multiply does not (vpmaddubsw, smull), its input is
- * taken from the chain's own accumulator, x = x + madd(maddubs(x, w), 1): otherwise the product of two
- * loop invariants would be hoisted out of the loop and only the adds timed. The chain is then longer
- * (Zen 4: 3 + 3 + 1 cycles) but 12 of them still offer more than the two multiply pipes take. The values
- * wrap and saturate freely: these instructions take the same time whatever they compute. */
+ * 12 independent accumulators, as in the FP32 loops, each step one accumulation of the instructions an
+ * INT8 GEMM is built from. Compilers need two nudges here, given by empty asm statements that emit no
+ * instruction (OPAQUE: "this register may have changed"):
+ *  - vpmaddubsw and smull do not read the accumulator, so the product of two loop invariants would be
+ *    hoisted out of the loop and only the adds timed: the weight vector is made opaque before each step;
+ *  - GCC 12 schedules all products of an iteration first and spills the accumulators, and copies the
+ *    vpdpbusd accumulators between registers every iteration: making each accumulator opaque after its
+ *    step keeps the steps in order and in place (checked with objdump: no stack traffic, no copies).
+ * The values wrap and saturate freely: these instructions take the same time whatever they compute. */
 typedef struct i8_loop {
     fma_loop_fn fn;
     double ops_per_iter;
@@ -471,9 +474,7 @@ typedef struct i8_loop {
     int fallback; /* measured only where no loop before it could run */
 } i8_loop;
 
-#if defined(__x86_64__)
-static int usable_avx2(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2); }
-static int usable_vnni(const rtj_cpu_info *cpu) { return rtj_cpu_has_avx512_vnni(cpu); }
+/* (The loop constants are made opaque once too: a multiply by a known 1 is folded into a widening.) */
 
 /* The lanes of a vector stored to memory, summed (wrapping): vectors are not passed by value between
  * functions built for different targets. */
@@ -485,16 +486,29 @@ static float i8_sum_lanes(const int32_t *o, int n)
     return (float)r;
 }
 
+#if defined(__x86_64__)
+#define OPAQUE_X(v) __asm__ volatile("" : "+x"(v)) /* xmm/ymm 0-15 */
+#define OPAQUE_V(v) __asm__ volatile("" : "+v"(v)) /* any AVX-512 register */
+
+static int usable_avx2(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2); }
+static int usable_vnni(const rtj_cpu_info *cpu) { return rtj_cpu_has_avx512_vnni(cpu); }
+
 /* One step = 32 u8 x s8 multiply-adds = 64 ops: vpmaddubsw forms 16 int16 pair sums, vpmaddwd by ones
- * adds pairs of those into 8 int32, vpaddd accumulates. Both multiplies use the multiply pipes. */
+ * adds pairs of those into 8 int32, vpaddd accumulates. Both multiplies use the multiply pipes. Registers:
+ * 12 accumulators, a, w, ones and the product: all 16 ymm. */
 __attribute__((target("avx2"))) static float i8_loop_maddubs_ymm(long iters)
 {
-    const __m256i w = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
-#define DECL(i) __m256i x##i = _mm256_set1_epi32((i) + 1);
+    __m256i a = _mm256_set1_epi8(1), ones = _mm256_set1_epi16(1), w = _mm256_set1_epi8(3);
+    OPAQUE_X(a);
+    OPAQUE_X(ones);
+#define DECL(i) __m256i x##i = _mm256_set1_epi32(i);
     REP12(DECL)
 #undef DECL
     for (long it = 0; it < iters; it++) {
-#define STEP(i) x##i = _mm256_add_epi32(x##i, _mm256_madd_epi16(_mm256_maddubs_epi16(x##i, w), ones));
+#define STEP(i)                                                                                          \
+    OPAQUE_X(w);                                                                                         \
+    x##i = _mm256_add_epi32(x##i, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), ones));                  \
+    OPAQUE_X(x##i);
         REP12(STEP)
 #undef STEP
     }
@@ -507,15 +521,20 @@ __attribute__((target("avx2"))) static float i8_loop_maddubs_ymm(long iters)
     return i8_sum_lanes(o, 8);
 }
 
-/* vpdpbusd: 4 u8 x s8 products added into each int32 lane, 8 lanes (ymm, AVX512-VL) or 16 (zmm). */
+/* vpdpbusd: 4 u8 x s8 products added into each int32 lane, 8 lanes (ymm, AVX512-VL) or 16 (zmm). It reads
+ * its accumulator, so nothing can be hoisted. */
 __attribute__((target("avx512f,avx512vl,avx512vnni"))) static float i8_loop_vnni_ymm(long iters)
 {
-    const __m256i a = _mm256_set1_epi8(1), w = _mm256_set1_epi8(2);
+    __m256i a = _mm256_set1_epi8(1), w = _mm256_set1_epi8(2);
+    OPAQUE_V(a);
+    OPAQUE_V(w);
 #define DECL(i) __m256i x##i = _mm256_set1_epi32(i);
     REP12(DECL)
 #undef DECL
     for (long it = 0; it < iters; it++) {
-#define STEP(i) x##i = _mm256_dpbusd_epi32(x##i, a, w);
+#define STEP(i)                                                                                          \
+    x##i = _mm256_dpbusd_epi32(x##i, a, w);                                                              \
+    OPAQUE_V(x##i);
         REP12(STEP)
 #undef STEP
     }
@@ -530,12 +549,16 @@ __attribute__((target("avx512f,avx512vl,avx512vnni"))) static float i8_loop_vnni
 
 __attribute__((target("avx512f,avx512vnni"))) static float i8_loop_vnni_zmm(long iters)
 {
-    const __m512i a = _mm512_set1_epi8(1), w = _mm512_set1_epi8(2);
+    __m512i a = _mm512_set1_epi8(1), w = _mm512_set1_epi8(2);
+    OPAQUE_V(a);
+    OPAQUE_V(w);
 #define DECL(i) __m512i x##i = _mm512_set1_epi32(i);
     REP12(DECL)
 #undef DECL
     for (long it = 0; it < iters; it++) {
-#define STEP(i) x##i = _mm512_dpbusd_epi32(x##i, a, w);
+#define STEP(i)                                                                                          \
+    x##i = _mm512_dpbusd_epi32(x##i, a, w);                                                              \
+    OPAQUE_V(x##i);
         REP12(STEP)
 #undef STEP
     }
@@ -548,25 +571,40 @@ __attribute__((target("avx512f,avx512vnni"))) static float i8_loop_vnni_zmm(long
     return i8_sum_lanes(o, 16);
 }
 #elif defined(__aarch64__)
+#define OPAQUE_W(v) __asm__ volatile("" : "+w"(v)) /* any SIMD register */
+
 static int usable_neon(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_NEON); }
 static int usable_dotprod(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_NEON) && cpu->dotprod; }
 
-static float i8_sum_neon(int32x4_t s) { return (float)vaddvq_u32(vreinterpretq_u32_s32(s)); }
+static float i8_sum_neon(int32x4_t s)
+{
+    int32_t o[4];
+    vst1q_s32(o, s);
+    return i8_sum_lanes(o, 4);
+}
 
-/* sdot: 4 s8 x s8 products added into each of 4 int32 lanes: 16 multiply-adds = 32 ops. */
+/* sdot: 4 s8 x s8 products added into each of 4 int32 lanes: 16 multiply-adds = 32 ops. clang 14's
+ * arm_neon.h declares vdotq_s32 only when the whole file is built with dotprod, so there the one
+ * instruction is written out (the function's target attribute lets its assembler accept it). */
 #if defined(__clang__)
 #define RTJ_TARGET_DOTPROD __attribute__((target("dotprod")))
+#define SDOT(acc, a, w) __asm__("sdot %0.4s, %1.16b, %2.16b" : "+w"(acc) : "w"(a), "w"(w))
 #else
-#define RTJ_TARGET_DOTPROD __attribute__((target("+dotprod")))
+#define RTJ_TARGET_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#define SDOT(acc, a, w) acc = vdotq_s32(acc, a, w)
 #endif
 RTJ_TARGET_DOTPROD static float i8_loop_sdot(long iters)
 {
-    const int8x16_t a = vdupq_n_s8(1), w = vdupq_n_s8(2);
+    int8x16_t a = vdupq_n_s8(1), w = vdupq_n_s8(2);
+    OPAQUE_W(a);
+    OPAQUE_W(w);
 #define DECL(i) int32x4_t x##i = vdupq_n_s32(i);
     REP12(DECL)
 #undef DECL
     for (long it = 0; it < iters; it++) {
-#define STEP(i) x##i = vdotq_s32(x##i, a, w);
+#define STEP(i)                                                                                          \
+    SDOT(x##i, a, w);                                                                                    \
+    OPAQUE_W(x##i);
         REP12(STEP)
 #undef STEP
     }
@@ -577,16 +615,19 @@ RTJ_TARGET_DOTPROD static float i8_loop_sdot(long iters)
     return i8_sum_neon(s);
 }
 
-/* smull: 8 s8 x s8 -> s16 products; sadalp adds their pairs into 4 int32 lanes: 8 multiply-adds = 16 ops.
- * The multiplier's input is the low half of the chain's accumulator (see the top). */
+/* smull: 8 s8 x s8 -> s16 products; sadalp adds their pairs into 4 int32 lanes: 8 multiply-adds = 16 ops. */
 static float i8_loop_smull_sadalp(long iters)
 {
-    const int8x8_t w = vdup_n_s8(3);
-#define DECL(i) int32x4_t x##i = vdupq_n_s32((i) + 1);
+    int8x8_t a = vdup_n_s8(1), w = vdup_n_s8(3);
+    OPAQUE_W(a);
+#define DECL(i) int32x4_t x##i = vdupq_n_s32(i);
     REP12(DECL)
 #undef DECL
     for (long it = 0; it < iters; it++) {
-#define STEP(i) x##i = vpadalq_s16(x##i, vmull_s8(vreinterpret_s8_s32(vget_low_s32(x##i)), w));
+#define STEP(i)                                                                                          \
+    OPAQUE_W(w);                                                                                         \
+    x##i = vpadalq_s16(x##i, vmull_s8(a, w));                                                            \
+    OPAQUE_W(x##i);
         REP12(STEP)
 #undef STEP
     }

@@ -131,12 +131,17 @@ void rtj_f32_gemm_cols(const rtj_kernels *kt, size_t m, const float *a, size_t l
                 const size_t j0 = p * nr;
                 const size_t nrb = col1 - j0 < nr ? col1 - j0 : nr;
                 const float *panel = block + p * kcb * nr;
-                for (size_t i = m0; i < m1; i += mr) {
-                    const size_t mrb = m1 - i < mr ? m1 - i : mr;
+                /* Rows shared evenly among the fewest tiles (M = 8 on a 6-row tile: 4 + 4, not 6 + 2): a
+                 * short tile has too few FMA chains to hide their latency. A row's arithmetic does not
+                 * depend on its tile, so this changes speed, never results. */
+                const size_t tiles = (m1 - m0 + mr - 1) / mr, base = (m1 - m0) / tiles, extra = (m1 - m0) % tiles;
+                for (size_t t = 0, i = m0; t < tiles; t++) {
+                    const size_t mrb = base + (t < extra);
                     rtj_f32_epi epi = {alpha, w->bias ? w->bias + j0 : NULL, op,
                                        op == RTJ_EPI_RESIDUAL ? res + i * ldres + j0 : NULL, ldres};
                     kt->f32_gemm_ukernel(mrb, nrb, kcb, a + i * lda + k0, lda, panel, c + i * ldc + j0,
                                          ldc, k0 > 0, last ? &epi : NULL);
+                    i += mrb;
                 }
             }
         }

@@ -33,7 +33,9 @@ def rows(path):
     last = d["exits"][-1]["layer"] + 1
     print("| method | threshold | accuracy | mean layers | layer reduction | exit shares | time/instance | speed-up |")
     print("|---|---|---|---|---|---|---|---|")
-    for r in d["rows"]:
+    ee = [r for r in d["rows"] if r["method"] == "early exit"]
+    key = lambda r: 2.0 if r["threshold"] == "no-exit" else r["threshold"]
+    for r in sorted(ee, key=key) + [r for r in d["rows"] if r["method"] != "early exit"]:
         t = r["threshold"]
         t = "" if t is None else (t if isinstance(t, str) else "%g" % t)
         print("| %s | %s | %.2f%% | %.2f | %.2fx | %s | %.3f ms | %.2fx |" % (
