@@ -53,7 +53,7 @@ LIB := $(BUILD)/librtj.a
 RUN := $(BUILD)/rtj-run
 TESTS := $(BUILD)/tests/rtj_tests
 
-.PHONY: all test test-native test-aarch64 test-cli test-tsan bench clean install
+.PHONY: all test test-native test-aarch64 test-cli test-models test-tsan bench clean install
 all: $(LIB) $(RUN)
 
 $(BUILD)/obj/arch/x86/avx2/%.o: arch/x86/avx2/%.c
@@ -99,7 +99,7 @@ $(TESTS): $(TEST_OBJ) $(LIB)
 TEST_JOBS ?= 2
 # The native suite, the CLI driven as a user would, then the aarch64 suite under qemu on CPUs without and
 # with dotprod.
-test: test-native test-cli test-aarch64
+test: test-native test-cli test-models test-aarch64
 
 test-native: $(TESTS)
 	$(TESTS) -j$(TEST_JOBS) --verbose
@@ -128,6 +128,10 @@ test-tsan:
 	$(CC) $(CFLAGS_BASE) -fsanitize=thread tests/tsan/tsan_contexts.c tests/bert_fixture.c build/tsan/librtj.a \
 	  -o build/tsan/tsan_contexts $(LDLIBS)
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/tsan_contexts
+
+# The shipped model still scores what its model card says (tests/test_models.sh).
+test-models: $(RUN)
+	tests/test_models.sh $(RUN)
 
 test-cli: $(RUN)
 	@mkdir -p $(BUILD)/tests

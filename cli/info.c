@@ -92,7 +92,7 @@ int cmd_info(int argc, char **argv)
         printf("\n");
     }
     printf("dtype         %s%s\n", in.dtype == RTJ_DTYPE_INT8 ? "INT8" : "FP32",
-           in.dtype == RTJ_DTYPE_INT8 ? " (encoder linear layers; embeddings, LayerNorm, pooler and exits FP32)"
+           in.dtype == RTJ_DTYPE_INT8 ? " (encoder linear layers and word-embedding rows; LayerNorm, pooler and exits FP32)"
                                       : " (classify, eval and convert quantize at load with --int8)");
     printf("kernels       %s (the ISA that runs it on this CPU; RTJ_ISA overrides)\n", in.isa);
     printf("encoder       %d layers, hidden %d, %d heads (head dim %d), FFN %d\n", in.layers, in.hidden, in.heads,
