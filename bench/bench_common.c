@@ -1129,98 +1129,6 @@ struct bench_onednn_mm {
         }                                                                                                  \
     } while (0)
 
-bench_onednn_mm *bench_onednn_mm_create(size_t m, size_t n, size_t k, const float *a, const float *w,
-                                        float *c, size_t copies)
-{
-    if (!dn.ok)
-        return NULL;
-    bench_onednn_mm *mm = calloc(1, sizeof *mm);
-    if (!mm || !(mm->w = calloc(copies, sizeof *mm->w))) {
-        free(mm);
-        return NULL;
-    }
-    mm->copies = copies;
-    dn_handle pd = NULL, rpd = NULL, rprim = NULL, wplain = NULL;
-    dn_md a_md, w_md, w_any, c_md;
-    dn_matmul_desc desc;
-    int64_t ad[12] = {(int64_t)m, (int64_t)k}, wd[12] = {(int64_t)k, (int64_t)n},
-            cd[12] = {(int64_t)m, (int64_t)n};
-    DN_CHECK(dn.md_init_by_tag(&a_md, 2, ad, DN_F32, DN_TAG_AB));
-    DN_CHECK(dn.md_init_by_tag(&w_md, 2, wd, DN_F32, DN_TAG_BA));
-    DN_CHECK(dn.md_init_by_tag(&w_any, 2, wd, DN_F32, DN_TAG_ANY));
-    DN_CHECK(dn.md_init_by_tag(&c_md, 2, cd, DN_F32, DN_TAG_AB));
-    DN_CHECK(dn.matmul_desc_init(&desc, &a_md, &w_any, NULL, &c_md));
-    DN_CHECK(dn.pd_create(&pd, &desc, NULL, dn.engine, NULL));
-    const char *impl = NULL;
-    if (dn.pd_query(pd, DN_QUERY_IMPL_INFO, 0, &impl) != DN_SUCCESS || !impl)
-        impl = "?";
-    snprintf(mm->impl, sizeof mm->impl, "%s", impl);
-    const dn_md *wmd = dn.pd_query_md(pd, DN_QUERY_WEIGHTS_MD, 0);
-    if (!wmd)
-        goto fail;
-    mm->w_bytes = dn.md_get_size(wmd);
-    /* A, C and the plain W are the caller's buffers: the very inputs rtj gets. */
-    DN_CHECK(dn.memory_create(&mm->a, &a_md, dn.engine, (void *)a));
-    DN_CHECK(dn.memory_create(&mm->c, &c_md, dn.engine, c));
-    DN_CHECK(dn.memory_create(&wplain, &w_md, dn.engine, (void *)w));
-    DN_CHECK(dn.reorder_pd_create(&rpd, &w_md, dn.engine, wmd, dn.engine, NULL));
-    DN_CHECK(dn.primitive_create(&rprim, rpd));
-    for (size_t i = 0; i < copies; i++) {
-        DN_CHECK(dn.memory_create(&mm->w[i], wmd, dn.engine, DN_MEMORY_ALLOCATE));
-        const dn_exec_arg args[2] = {{DN_ARG_SRC, wplain}, {DN_ARG_DST, mm->w[i]}};
-        DN_CHECK(dn.primitive_execute(rprim, dn.stream, 2, args));
-        DN_CHECK(dn.stream_wait(dn.stream));
-    }
-    DN_CHECK(dn.primitive_create(&mm->prim, pd));
-    dn.primitive_destroy(rprim);
-    dn.pd_destroy(rpd);
-    dn.memory_destroy(wplain);
-    dn.pd_destroy(pd);
-    return mm;
-fail:
-    if (rprim)
-        dn.primitive_destroy(rprim);
-    if (rpd)
-        dn.pd_destroy(rpd);
-    if (wplain)
-        dn.memory_destroy(wplain);
-    if (pd)
-        dn.pd_destroy(pd);
-    bench_onednn_mm_destroy(mm);
-    return NULL;
-}
-
-void bench_onednn_mm_run(bench_onednn_mm *mm)
-{
-    const dn_exec_arg args[3] = {
-        {DN_ARG_SRC, mm->a}, {DN_ARG_WEIGHTS, mm->w[mm->next]}, {DN_ARG_DST, mm->c}};
-    if (++mm->next == mm->copies)
-        mm->next = 0;
-    dn.primitive_execute(mm->prim, dn.stream, 3, args);
-    dn.stream_wait(dn.stream);
-}
-
-const char *bench_onednn_mm_impl(const bench_onednn_mm *mm) { return mm->impl; }
-
-size_t bench_onednn_mm_weight_bytes(const bench_onednn_mm *mm) { return mm->w_bytes; }
-
-void bench_onednn_mm_destroy(bench_onednn_mm *mm)
-{
-    if (!mm)
-        return;
-    if (mm->prim)
-        dn.primitive_destroy(mm->prim);
-    for (size_t i = 0; i < mm->copies; i++)
-        if (mm->w[i])
-            dn.memory_destroy(mm->w[i]);
-    if (mm->a)
-        dn.memory_destroy(mm->a);
-    if (mm->c)
-        dn.memory_destroy(mm->c);
-    free(mm->w);
-    free(mm);
-}
-
 /* ---- Peers: oneDNN integer matmul ------------------------------------------------------------------------
  * The data types the u8 x s8 -> s32 matmul needs, as oneDNN 2.6's dnnl_types.h numbers dnnl_data_type_t.
  * No attributes: oneDNN then computes the plain integer product, as rtj's kernel does before its
@@ -1232,7 +1140,8 @@ enum {
     DN_U8 = 6,  /* dnnl_u8 */
 };
 
-/* bench_onednn_mm_create with the data types of A, W and C as parameters (the f32 one could call it too). */
+/* A oneDNN matmul with the data types of A, W and C as parameters: A, C and the plain W are the caller's
+ * buffers, the very inputs rtj gets. */
 static bench_onednn_mm *onednn_mm_create_dt(size_t m, size_t n, size_t k, const void *a, int a_dt, const void *w,
                                             int w_dt, void *c, int c_dt, size_t copies)
 {
@@ -1291,6 +1200,43 @@ fail:
         dn.pd_destroy(pd);
     bench_onednn_mm_destroy(mm);
     return NULL;
+}
+
+bench_onednn_mm *bench_onednn_mm_create(size_t m, size_t n, size_t k, const float *a, const float *w,
+                                        float *c, size_t copies)
+{
+    return onednn_mm_create_dt(m, n, k, a, DN_F32, w, DN_F32, c, DN_F32, copies);
+}
+
+void bench_onednn_mm_run(bench_onednn_mm *mm)
+{
+    const dn_exec_arg args[3] = {
+        {DN_ARG_SRC, mm->a}, {DN_ARG_WEIGHTS, mm->w[mm->next]}, {DN_ARG_DST, mm->c}};
+    if (++mm->next == mm->copies)
+        mm->next = 0;
+    dn.primitive_execute(mm->prim, dn.stream, 3, args);
+    dn.stream_wait(dn.stream);
+}
+
+const char *bench_onednn_mm_impl(const bench_onednn_mm *mm) { return mm->impl; }
+
+size_t bench_onednn_mm_weight_bytes(const bench_onednn_mm *mm) { return mm->w_bytes; }
+
+void bench_onednn_mm_destroy(bench_onednn_mm *mm)
+{
+    if (!mm)
+        return;
+    if (mm->prim)
+        dn.primitive_destroy(mm->prim);
+    for (size_t i = 0; i < mm->copies; i++)
+        if (mm->w[i])
+            dn.memory_destroy(mm->w[i]);
+    if (mm->a)
+        dn.memory_destroy(mm->a);
+    if (mm->c)
+        dn.memory_destroy(mm->c);
+    free(mm->w);
+    free(mm);
 }
 
 bench_onednn_mm *bench_onednn_mm_create_u8s8(size_t m, size_t n, size_t k, const uint8_t *a, const int8_t *w,
