@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Tests of the shipped models: each models/*/MODEL_CARD.md lists the accuracies it promises in lines
 #     rtj-test model=FILE.rtj data=DATA threshold=T accuracy=A
-# (FILE relative to the card's folder, DATA relative to the repository's parent folder, T a threshold
-# or no-exit). For each such line this runs `rtj-run eval --json` on DATA and checks the row of T against
-# A within 0.5 points. Also: the default model (models/default.rtj) is a shipped model and rtj-run finds it
-# without --model. Needs only the shell, awk and grep.
+# (FILE relative to the card's folder; DATA relative to the repository's parent folder, or to the card's
+# folder when it starts with ./ (a split shipped with the model); T a threshold or no-exit). For each such
+# line this runs `rtj-run eval --json` on DATA and checks the row of T against A within 0.5 points.
+# Also: the default model (models/default.rtj) is a shipped model and rtj-run finds it without --model.
+# Needs only the shell, awk and grep.
 #
 # usage: tests/test_models.sh [RTJ_RUN]      (default build/rtj-run; run from anywhere)
 # Prints one line per check and a last line "N passed, M failed"; exits 1 if any check failed.
@@ -72,7 +73,8 @@ for card in $cards; do
             paste -sd, -)
         [ -n "$ths" ] || ths=1
         out="$T/$(echo "$name-$model-$data" | tr '/' '_').json"
-        if ! "$RUN" eval --model "$dir/$model" --data "$DATA_ROOT/$data" --thresholds "$ths" --json \
+        case "$data" in ./*) path="$dir/$data" ;; *) path="$DATA_ROOT/$data" ;; esac
+        if ! "$RUN" eval --model "$dir/$model" --data "$path" --thresholds "$ths" --json \
             >"$out" 2>"$T/err"; then
             echo "EVALFAIL $model $data" >>"$T/evalfail"
             cp "$T/err" "$T/evalfail.err"

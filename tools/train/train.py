@@ -7,6 +7,12 @@ Run with /usr/bin/python3 (PyTorch + numpy). Never needed to build or test rtj. 
   /usr/bin/python3 tools/train/train.py --train ../shared/data/sst2/glue_sst2_train.tsv \
       --dev ../shared/data/sst2/glue_sst2_dev.tsv --out models/sst2-tiny/hf
 
+A CSV without a header (AG News) is read with --columns/--id-base as `rtj-run eval` reads it, and
+--split-dev N holds N of its rows out as the dev set (split.py's seeded stratified rule):
+  /usr/bin/python3 tools/train/train.py --train ../shared/data/agnews/ag_news_test.csv \
+      --columns label,text,text --id-base 1 --split-dev 1600 --labels-file ../shared/data/agnews/classes.txt \
+      --write-dev models/agnews-tiny/agnews-eval.tsv --out models/agnews-tiny/hf
+
 The model is the rtj checkpoint contract written as PyTorch modules whose parameter names are the
 contract's tensor names (so the export is a copy):
   post-LayerNorm BERT layers, exact (erf) GELU; exit k at layer L: pooled_j = tanh(W_pool h_j[CLS] + b_pool)
@@ -30,6 +36,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import split as SPLIT  # noqa: E402  (reading CSV/TSV data and the train/dev split; standard library only)
 
 CLS, SEP, PAD = 101, 102, 0
 
@@ -304,13 +313,24 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.normpath(os.path.join(here, "..", ".."))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--train", required=True, help="TSV with header: sentence<TAB>label")
-    ap.add_argument("--dev", required=True, help="TSV with header: sentence<TAB>label (selects the epoch)")
+    ap.add_argument("--train", required=True, help="TSV with header: sentence<TAB>label; or *.csv without "
+                    "header, columns named by --columns")
+    ap.add_argument("--dev", help="TSV with header: sentence<TAB>label, or *.csv (selects the epoch); "
+                    "or --split-dev")
+    ap.add_argument("--columns", help="columns of a *.csv file, as rtj-run's --columns: label, text (several "
+                    "are joined with a space), -; e.g. label,text,text")
+    ap.add_argument("--id-base", type=int, default=0, help="integer labels in the files count from N "
+                    "(AG News: 1)")
+    ap.add_argument("--split-dev", type=int, default=0, help="hold out N rows of --train as the dev set "
+                    "(stratified, seeded: the rule in split.py) instead of --dev")
+    ap.add_argument("--split-seed", type=int, default=1, help="seed of --split-dev's rule")
+    ap.add_argument("--write-dev", help="also write the dev set as a sentence<TAB>label TSV (0-based ids)")
     ap.add_argument("--out", required=True, help="checkpoint directory to write")
     ap.add_argument("--vocab", default=os.path.join(root, "..", "shared", "data", "vocab",
                                                     "bert-base-uncased-vocab.txt"))
     ap.add_argument("--rtj-run", default=os.path.join(root, "build", "rtj-run"))
     ap.add_argument("--labels", default="negative,positive", help="label names of ids 0, 1, ...")
+    ap.add_argument("--labels-file", help="label names of ids 0, 1, ..., one a line (overrides --labels)")
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=312)
     ap.add_argument("--heads", type=int, default=12)
@@ -342,13 +362,32 @@ def main():
     rng = random.Random(a.seed)
 
     t0 = time.time()
-    tr_text, tr_y = read_tsv(a.train)
-    dv_text, dv_y = read_tsv(a.dev)
+    if bool(a.dev) == bool(a.split_dev):
+        ap.error("give either --dev or --split-dev")
+    tr_text, tr_y = SPLIT.read_labelled(a.train, a.columns, a.id_base)
+    if a.split_dev:
+        tr_idx, dv_idx = SPLIT.stratified_split(tr_y, a.split_dev, a.split_seed)
+        dv_text, dv_y = [tr_text[i] for i in dv_idx], [tr_y[i] for i in dv_idx]
+        tr_text, tr_y = [tr_text[i] for i in tr_idx], [tr_y[i] for i in tr_idx]
+        count = lambda ys: "/".join(str(ys.count(c)) for c in sorted(set(ys)))
+        print("split: %d rows of %s -> %d train (%s per class), %d dev (%s), seed %d" % (
+            len(tr_idx) + len(dv_idx), a.train, len(tr_y), count(tr_y), len(dv_y), count(dv_y), a.split_seed),
+            flush=True)
+    else:
+        dv_text, dv_y = SPLIT.read_labelled(a.dev, a.columns, a.id_base)
+    if a.write_dev:
+        SPLIT.write_tsv(a.write_dev, dv_text, dv_y)
+        print("wrote the dev set to %s" % a.write_dev, flush=True)
     tr_ids = tokenize(a.rtj_run, a.vocab, tr_text, a.max_pos)
     dv_ids = tokenize(a.rtj_run, a.vocab, dv_text, a.max_pos)
     with open(a.vocab, encoding="utf-8") as f:
         vocab_size = sum(1 for _ in f)
-    labels = a.labels.split(",")
+    if a.labels_file:
+        with open(a.labels_file, encoding="utf-8") as f:
+            labels = [line.strip() for line in f if line.strip()]
+    else:
+        labels = a.labels.split(",")
+    assert 0 <= min(tr_y + dv_y) and max(tr_y + dv_y) < len(labels), "labels outside 0..%d" % (len(labels) - 1)
     exit_layers = [int(x) for x in a.exit_layers.split(",")]
     assert exit_layers == sorted(set(exit_layers)) and 0 <= exit_layers[0] and exit_layers[-1] < a.layers
     print("data: %d train, %d dev; mean train length %.1f pieces, max %d; tokenized in %.1f s" % (
