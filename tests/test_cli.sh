@@ -281,7 +281,15 @@ expect_error "zero threads" 2 "--threads must be an integer in \[1," "$RUN" clas
 expect_error "zero batch" 2 "--batch must be" "$RUN" classify --model "$M" --batch 0 x
 expect_error "threshold and no-exit" 2 "contradict" "$RUN" classify --model "$M" --threshold 0.5 --no-exit x
 expect_error "flag with a value" 2 "--json takes no value" "$RUN" classify --model "$M" --json=1 x
-expect_error "no default model" 1 "default model" "$RUN" classify "a text"
+# Without --model: the bundled model beside the build; a copy of the binary with none beside it (and none
+# installed) must say so.
+expect "the bundled default model" 0 "$RUN" classify "a charming and often affecting journey"
+mkdir -p "$T/lone/bin" && cp "$RUN" "$T/lone/bin/rtj-run"
+if [ -e /usr/local/share/rtj/default.rtj ]; then
+    ok "no default model (skipped: one is installed in /usr/local/share/rtj)"
+else
+    expect_error "no default model" 1 "default model" "$T/lone/bin/rtj-run" classify "a text"
+fi
 expect_error "model that does not exist" 1 "cannot load model $T/nope" "$RUN" classify --model "$T/nope" x
 mkdir -p "$T/broken" && cp "$M"/* "$T/broken/" && echo '{"hidden_size": 32,' >"$T/broken/config.json"
 expect_error "malformed config.json" 1 "cannot load model.*config.json" "$RUN" classify --model "$T/broken" x
