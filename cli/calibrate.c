@@ -250,18 +250,7 @@ int cmd_calibrate(int argc, char **argv)
             rc = cli_string(&p, &dopt.path) ? CLI_USAGE : CLI_OK;
         else if (cli_is(&p, "-o") || cli_is(&p, "--output"))
             rc = cli_string(&p, &out_path) ? CLI_USAGE : CLI_OK;
-        else if (cli_is(&p, "--columns")) {
-            const char *c;
-            rc = cli_string(&p, &c) || cli_columns_parse(c, &cols) ? CLI_USAGE : (dopt.columns = &cols, CLI_OK);
-        } else if (cli_is(&p, "--int8"))
-            rc = cli_flag(&p) ? CLI_USAGE : (mo.int8 = 1, CLI_OK);
-        else if (cli_is(&p, "--threads"))
-            rc = cli_int(&p, 1, 4096, &mo.threads) ? CLI_USAGE : CLI_OK;
-        else if (cli_is(&p, "--limit"))
-            rc = cli_size(&p, &dopt.limit) ? CLI_USAGE : CLI_OK;
-        else if (cli_is(&p, "--id-base"))
-            rc = cli_int(&p, -1000000, 1000000, &dopt.id_base) ? CLI_USAGE : CLI_OK;
-        else
+        else if (!cli_data_model_option(&p, &dopt, &cols, &mo, &rc))
             rc = cli_unknown(&p);
     }
     if (rc != CLI_OK)

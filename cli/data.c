@@ -470,3 +470,22 @@ void cli_data_free(cli_dataset *d)
     free(d->ex);
     memset(d, 0, sizeof *d);
 }
+
+int cli_data_model_option(cli_parser *p, cli_data_opts *dopt, cli_columns *cols, cli_model_opts *mo, int *rc)
+{
+    if (cli_is(p, "--columns")) {
+        const char *c;
+        *rc = cli_string(p, &c) || cli_columns_parse(c, cols) ? CLI_USAGE : (dopt->columns = cols, CLI_OK);
+    } else if (cli_is(p, "--int8")) {
+        *rc = cli_flag(p) ? CLI_USAGE : (mo->int8 = 1, CLI_OK);
+    } else if (cli_is(p, "--threads")) {
+        *rc = cli_int(p, 1, 4096, &mo->threads) ? CLI_USAGE : CLI_OK;
+    } else if (cli_is(p, "--limit")) {
+        *rc = cli_size(p, &dopt->limit) ? CLI_USAGE : CLI_OK;
+    } else if (cli_is(p, "--id-base")) {
+        *rc = cli_int(p, -1000000, 1000000, &dopt->id_base) ? CLI_USAGE : CLI_OK;
+    } else {
+        return 0;
+    }
+    return 1;
+}
