@@ -31,6 +31,56 @@ void rtj_linear_free(rtj_linear *l)
 }
 
 
+/* Row-wise work (LayerNorm, activation quantization) split among the pool's threads by rows: each row's
+ * arithmetic is the same whoever computes it. */
+typedef struct rows_job {
+    const rtj_kernels *kt;
+    size_t rows, chunk, n;
+    float *x;                  /* LayerNorm in place: x [rows, n] */
+    const float *gamma, *beta;
+    float eps;
+    const float *qx;           /* quantization: qx [rows, n] (row stride ldx) into qa, scale, zero */
+    size_t ldx, ldq;
+    uint8_t *qa;
+    float *scale;
+    int32_t *zero;
+} rows_job;
+
+static void layernorm_task(void *arg, size_t task, size_t worker)
+{
+    (void)worker;
+    const rows_job *j = arg;
+    const size_t r0 = task * j->chunk, nr = j->rows - r0 < j->chunk ? j->rows - r0 : j->chunk;
+    j->kt->f32_layernorm(nr, j->n, j->x + r0 * j->n, j->n, NULL, 0, j->gamma, j->beta, j->eps, j->x + r0 * j->n, j->n);
+}
+
+static void quantize_task(void *arg, size_t task, size_t worker)
+{
+    (void)worker;
+    const rows_job *j = arg;
+    const size_t r0 = task * j->chunk, nr = j->rows - r0 < j->chunk ? j->rows - r0 : j->chunk;
+    j->kt->q8_quantize(nr, j->n, j->qx + r0 * j->ldx, j->ldx, j->kt->q8_act_max, j->qa + r0 * j->ldq, j->ldq,
+                       j->scale + r0, j->zero + r0);
+}
+
+/* Splits rows into one chunk per thread and runs fn over them. */
+static void run_rows(rtj_context *c, rows_job *j, rtj_task_fn fn)
+{
+    const size_t threads = (size_t)rtj_pool_threads(c->pool);
+    j->chunk = (j->rows + threads - 1) / threads;
+    if (j->chunk == 0)
+        return;
+    rtj_pool_run(c->pool, (j->rows + j->chunk - 1) / j->chunk, fn, j);
+}
+
+static void layernorm(rtj_context *c, size_t rows, float *x, const float *gamma, const float *beta)
+{
+    const rtj_model *m = c->model;
+    rows_job j = {.kt = m->kt, .rows = rows, .n = (size_t)m->cfg.hidden, .x = x, .gamma = gamma, .beta = beta,
+                  .eps = m->cfg.eps};
+    run_rows(c, &j, layernorm_task);
+}
+
 /* One linear layer, its output columns split among the pool's threads. Each column's arithmetic is the
  * same whichever thread computes it (tiles start at multiples of NR from column 0), so the result does
  * not depend on the thread count. */
@@ -73,7 +123,9 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
         uint8_t *qa = c->q8_scratch;
         float *sa = (float *)(qa + m * j.ldq);
         int32_t *za = (int32_t *)(sa + m);
-        kt->q8_quantize(m, l->q8.k, x, ldx, kt->q8_act_max, qa, j.ldq, sa, za);
+        rows_job q = {.kt = kt, .rows = m, .n = l->q8.k, .qx = x, .ldx = ldx, .ldq = j.ldq, .qa = qa, .scale = sa,
+                      .zero = za};
+        run_rows(c, &q, quantize_task);
         j.qa = qa, j.a_scale = sa, j.a_zero = za;
     } else {
         n = l->f32.n;
@@ -116,16 +168,15 @@ static void attention_task(void *arg, size_t task, size_t worker)
 static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nact, size_t rows, int pad)
 {
     const rtj_model *m = c->model;
-    const rtj_kernels *kt = m->kt;
     const size_t h = (size_t)m->cfg.hidden, heads = (size_t)m->cfg.heads, ff = (size_t)m->cfg.intermediate;
     linear(c, &w->qkv, rows, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
     attention_job aj = {c, heads, h / heads, pad};
     rtj_pool_run(c->pool, nact * heads, attention_task, &aj);
     linear(c, &w->attn_out, rows, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
-    kt->f32_layernorm(rows, h, c->h1, h, NULL, 0, w->ln1_g, w->ln1_b, m->cfg.eps, c->h1, h);
+    layernorm(c, rows, c->h1, w->ln1_g, w->ln1_b);
     linear(c, &w->ffn_in, rows, c->h1, h, RTJ_EPI_GELU, NULL, 0, c->ffn, ff);
     linear(c, &w->ffn_out, rows, c->ffn, ff, RTJ_EPI_RESIDUAL, c->h1, h, c->h, h);
-    kt->f32_layernorm(rows, h, c->h, h, NULL, 0, w->ln2_g, w->ln2_b, m->cfg.eps, c->h, h);
+    layernorm(c, rows, c->h, w->ln2_g, w->ln2_b);
 }
 
 /* Exit k of instance inst: logits = (W x + b) / T and their softmax; returns the max probability. */
@@ -241,7 +292,7 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
                              c->h + (row + t) * h, h); /* FP32 word table only: the baseline is FP32 */
         row += c->len[i];
     }
-    m->kt->f32_layernorm(rows, h, c->h, h, NULL, 0, m->emb_ln_g, m->emb_ln_b, cfg->eps, c->h, h);
+    layernorm(c, rows, c->h, m->emb_ln_g, m->emb_ln_b);
 
     /* The answer is the first exit confident enough, or the last one. With all_exits every instance goes
      * on to the last exit, and its answer is still the one the threshold picks. Threshold 1 means full
