@@ -89,11 +89,7 @@ rtj_model *bench_random_model(const bench_shape *sh, rtj_dtype dtype, int thread
     m->type_emb = randf((size_t)c->type_vocab_size * h, 0, 0.05f, &s);
     m->emb_ln_g = randf(h, 1, 0.1f, &s);
     m->emb_ln_b = randf(h, 0, 0.05f, &s);
-    m->run_layers = c->exit_layers[c->num_exits - 1] + 1;
-    m->layer = calloc((size_t)m->run_layers, sizeof *m->layer);
-    m->exits = calloc((size_t)c->num_exits, sizeof *m->exits);
-    m->pool_needed = calloc((size_t)c->layers, 1);
-    if (!m->layer || !m->exits || !m->pool_needed)
+    if (rtj_model_alloc_layers(m) != RTJ_OK)
         die("out of memory");
     for (int i = 0; i < m->run_layers; i++) {
         rtj_layer_weights *l = &m->layer[i];

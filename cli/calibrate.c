@@ -268,15 +268,7 @@ int cmd_calibrate(int argc, char **argv)
     rtj_context *ctx = NULL;
     cli_dataset d = {0};
     rtj_model_info info;
-    rc = cli_load_model(&mo, &model, NULL);
-    if (rc == CLI_OK) {
-        rtj_model_get_info(model, &info);
-        rc = cli_data_load(&dopt, &info, &d);
-    }
-    if (rc == CLI_OK && rtj_context_new(model, &ctx) != RTJ_OK) {
-        cli_error("out of memory creating a context");
-        rc = CLI_FAIL;
-    }
+    rc = cli_load_model_data(&mo, &dopt, &model, &info, &d, &ctx);
     const size_t e = rc == CLI_OK ? (size_t)info.num_exits : 0, l = rc == CLI_OK ? (size_t)info.num_labels : 0;
     double *z = rc == CLI_OK ? malloc(d.n * e * l * sizeof *z) : NULL;
     int *gold = rc == CLI_OK ? malloc(d.n * sizeof *gold) : NULL;

@@ -124,6 +124,9 @@ typedef struct cli_data_opts {
 int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_dataset *out);
 /* The options eval and calibrate share (--columns, --int8, --threads, --limit, --id-base): 1 and *rc set
  * when the parser's current option is one of them, else 0. */
+/* Loads the model, the data set against its labels, and a context; prints the failure. CLI_OK or CLI_FAIL. */
+int cli_load_model_data(const cli_model_opts *mo, const cli_data_opts *dopt, rtj_model **model,
+                        rtj_model_info *info, cli_dataset *d, rtj_context **ctx);
 int cli_data_model_option(cli_parser *p, cli_data_opts *dopt, cli_columns *cols, cli_model_opts *mo, int *rc);
 void cli_data_free(cli_dataset *d);
 /* Prints "N instances (M skipped: ...)" on stderr when some were skipped. */

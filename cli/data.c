@@ -489,3 +489,18 @@ int cli_data_model_option(cli_parser *p, cli_data_opts *dopt, cli_columns *cols,
     }
     return 1;
 }
+
+int cli_load_model_data(const cli_model_opts *mo, const cli_data_opts *dopt, rtj_model **model,
+                        rtj_model_info *info, cli_dataset *d, rtj_context **ctx)
+{
+    int rc = cli_load_model(mo, model, NULL);
+    if (rc == CLI_OK) {
+        rtj_model_get_info(*model, info);
+        rc = cli_data_load(dopt, info, d);
+    }
+    if (rc == CLI_OK && rtj_context_new(*model, ctx) != RTJ_OK) {
+        cli_error("out of memory creating a context");
+        rc = CLI_FAIL;
+    }
+    return rc;
+}

@@ -464,15 +464,7 @@ int cmd_eval(int argc, char **argv)
     measured ms = {0};
     rtj_model_info info;
     if (rc == CLI_OK)
-        rc = cli_load_model(&mo, &model, NULL);
-    if (rc == CLI_OK) {
-        rtj_model_get_info(model, &info);
-        rc = cli_data_load(&dopt, &info, &d);
-    }
-    if (rc == CLI_OK && rtj_context_new(model, &ctx) != RTJ_OK) {
-        cli_error("out of memory creating a context");
-        rc = CLI_FAIL;
-    }
+        rc = cli_load_model_data(&mo, &dopt, &model, &info, &d, &ctx);
     if (rc == CLI_OK) {
         cli_data_report_skipped(&d);
         rc = measure(ctx, &d, &info, &ms);

@@ -108,6 +108,16 @@ rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_mo
     return RTJ_OK;
 }
 
+rtj_status rtj_model_alloc_layers(rtj_model *m)
+{
+    const rtj_config *c = &m->cfg;
+    m->run_layers = c->exit_layers[c->num_exits - 1] + 1;
+    m->layer = calloc((size_t)m->run_layers, sizeof *m->layer);
+    m->exits = calloc((size_t)c->num_exits, sizeof *m->exits);
+    m->pool_needed = calloc((size_t)c->layers, 1);
+    return m->layer && m->exits && m->pool_needed ? RTJ_OK : RTJ_ERR_NOMEM;
+}
+
 rtj_status rtj_model_quantize_embeddings(rtj_model *m)
 {
     const size_t v = (size_t)m->cfg.vocab_size, h = (size_t)m->cfg.hidden;

@@ -186,11 +186,7 @@ static rtj_status load_weights(loader *ld)
     TRY(read_tensor(ld, "embeddings.token_type_embeddings.weight", (size_t)cfg->type_vocab_size, h, &m->type_emb, NULL));
     TRY(read_tensor(ld, "embeddings.LayerNorm.weight", 0, h, &m->emb_ln_g, NULL));
     TRY(read_tensor(ld, "embeddings.LayerNorm.bias", 0, h, &m->emb_ln_b, NULL));
-    m->run_layers = cfg->exit_layers[cfg->num_exits - 1] + 1;
-    m->layer = calloc((size_t)m->run_layers, sizeof *m->layer);
-    m->exits = calloc((size_t)cfg->num_exits, sizeof *m->exits);
-    m->pool_needed = calloc((size_t)cfg->layers, 1);
-    if (!m->layer || !m->exits || !m->pool_needed)
+    if (rtj_model_alloc_layers(m) != RTJ_OK)
         return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory");
     /* Layers above the last exit never run: they are not even read. */
     for (int i = 0; i < m->run_layers; i++)

@@ -72,6 +72,10 @@ struct rtj_model {
 /* Loads an .rtj file into a model whose kt, dtype and threads are set. */
 rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err);
 
+/* Allocates the layer, exit and pool_needed arrays for m->cfg and sets run_layers (layers above the last
+ * exit are never loaded nor run). */
+rtj_status rtj_model_alloc_layers(rtj_model *m);
+
 /* Builds the vocabulary and tokenizer from m->vocab_text. */
 rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err);
 

@@ -173,11 +173,7 @@ static rtj_status read_model(reader *r)
     TRY(get_f32(r, "emb.type", (size_t)c->type_vocab_size, h, &m->type_emb));
     TRY(get_f32(r, "emb.ln.g", h, 0, &m->emb_ln_g));
     TRY(get_f32(r, "emb.ln.b", h, 0, &m->emb_ln_b));
-    m->run_layers = c->exit_layers[c->num_exits - 1] + 1;
-    m->layer = calloc((size_t)m->run_layers, sizeof *m->layer);
-    m->exits = calloc((size_t)c->num_exits, sizeof *m->exits);
-    m->pool_needed = calloc((size_t)c->layers, 1);
-    if (!m->layer || !m->exits || !m->pool_needed)
+    if (rtj_model_alloc_layers(m) != RTJ_OK)
         return rtj_fail(r->err, RTJ_ERR_NOMEM, "out of memory");
     char nm[96];
     for (int i = 0; i < m->run_layers; i++) {
