@@ -25,12 +25,13 @@ static inline vf vf_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vf_min(vf a, vf b) { return _mm512_min_ps(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline vf vf_abs(vf a) { return _mm512_abs_ps(a); }
-/* |mag| with the sign bit of sgn */
+/* |mag| with the sign bit of sgn. vpternlogd's immediate is the truth table indexed by (a<<2)|(b<<1)|c for
+ * operands a = mag, b = sgn, c = the sign mask; "c ? b : a" is set at indices 3, 4, 6, 7: 0xD8. */
 static inline vf vf_copysign(vf mag, vf sgn)
 {
     const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
     return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(mag),
-                                                         _mm512_castps_si512(sgn), sign, 0xE4));
+                                                         _mm512_castps_si512(sgn), sign, 0xD8));
 }
 static inline vf vf_round(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 /* 2^n for integral n in [-126, 127]: n goes straight into the exponent field. */
