@@ -1,75 +1,12 @@
-/* The public entry points that are not the forward pass: errors, loading, freeing, model info. */
-#include <math.h>
+/* The public entry points on a whole model that are not the forward pass: loading (dispatched to the
+ * checkpoint or .rtj loader) and what a loaded model is. Construction and freeing: build.c; errors:
+ * error.c. Nothing below calls back into this file. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "model.h"
-
-const char *rtj_strerror(rtj_status status)
-{
-    switch (status) {
-    case RTJ_OK: return "success";
-    case RTJ_ERR_NOMEM: return "out of memory";
-    case RTJ_ERR_IO: return "file cannot be read or written";
-    case RTJ_ERR_FORMAT: return "malformed file";
-    case RTJ_ERR_CONFIG: return "invalid model configuration";
-    case RTJ_ERR_TENSOR: return "missing or mis-shaped tensor";
-    case RTJ_ERR_ARG: return "invalid argument";
-    case RTJ_ERR_ISA: return "instruction set not available on this CPU";
-    case RTJ_ERR_INPUT: return "input cannot be classified";
-    }
-    return "unknown error";
-}
-
-rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->code = code;
-    }
-    return code;
-}
-
-static void free_layer(rtj_layer_weights *l, int raw_owned)
-{
-    rtj_linear_free(&l->qkv), rtj_linear_free(&l->attn_out), rtj_linear_free(&l->ffn_in), rtj_linear_free(&l->ffn_out);
-    if (raw_owned)
-        rtj_free(l->ln1_g), rtj_free(l->ln1_b), rtj_free(l->ln2_g), rtj_free(l->ln2_b);
-}
-
-void rtj_model_free(rtj_model *m)
-{
-    if (!m)
-        return;
-    /* Arrays of a mapped file are not ours; packed linears say for themselves. */
-    const int raw_owned = m->map == NULL;
-    if (m->layer)
-        for (int i = 0; i < m->run_layers; i++)
-            free_layer(&m->layer[i], raw_owned);
-    if (m->exits && raw_owned)
-        for (int k = 0; k < m->cfg.num_exits; k++)
-            rtj_free(m->exits[k].mix), rtj_free(m->exits[k].weight), rtj_free(m->exits[k].bias);
-    free(m->layer), free(m->exits), free(m->pool_needed);
-    rtj_linear_free(&m->pooler);
-    if (raw_owned)
-        rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
-    if (m->word_q_owned)
-        rtj_free(m->word_q), rtj_free(m->word_scale);
-    if (m->map)
-        munmap(m->map, m->map_size);
-    rtj_tokenizer_free(m->tok);
-    rtj_vocab_free(m->vocab);
-    free(m->vocab_text);
-    rtj_config_free(&m->cfg);
-    free(m);
-}
 
 rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err)
 {
@@ -105,66 +42,6 @@ rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_mo
         return s;
     }
     *out = m;
-    return RTJ_OK;
-}
-
-rtj_status rtj_model_alloc_layers(rtj_model *m)
-{
-    const rtj_config *c = &m->cfg;
-    m->run_layers = c->exit_layers[c->num_exits - 1] + 1;
-    m->layer = calloc((size_t)m->run_layers, sizeof *m->layer);
-    m->exits = calloc((size_t)c->num_exits, sizeof *m->exits);
-    m->pool_needed = calloc((size_t)c->layers, 1);
-    return m->layer && m->exits && m->pool_needed ? RTJ_OK : RTJ_ERR_NOMEM;
-}
-
-rtj_status rtj_model_quantize_embeddings(rtj_model *m)
-{
-    const size_t v = (size_t)m->cfg.vocab_size, h = (size_t)m->cfg.hidden;
-    int8_t *q = rtj_alloc(v * h);
-    float *sc = rtj_alloc(v * sizeof(float));
-    if (!q || !sc) {
-        rtj_free(q), rtj_free(sc);
-        return RTJ_ERR_NOMEM;
-    }
-    for (size_t r = 0; r < v; r++) {
-        const float *row = m->word_emb + r * h;
-        float amax = 0;
-        for (size_t i = 0; i < h; i++)
-            amax = fabsf(row[i]) > amax ? fabsf(row[i]) : amax;
-        const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-        for (size_t i = 0; i < h; i++)
-            q[r * h + i] = (int8_t)lrintf(row[i] * inv);
-        sc[r] = amax / 127.0f;
-    }
-    if (!m->map)
-        rtj_free(m->word_emb);
-    m->word_emb = NULL;
-    m->word_q = q;
-    m->word_scale = sc;
-    m->word_q_owned = 1;
-    return RTJ_OK;
-}
-
-rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err)
-{
-    size_t line = 0;
-    rtj_tok_status ts = rtj_vocab_load_buffer(m->vocab_text, m->vocab_len, &m->vocab, &line);
-    if (ts != RTJ_TOK_OK) {
-        if (ts == RTJ_TOK_ERR_NOMEM)
-            return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
-        if (line)
-            return rtj_fail(err, RTJ_ERR_FORMAT, "vocab.txt line %zu: %s", line, rtj_tokenizer_strerror(ts));
-        return rtj_fail(err, RTJ_ERR_FORMAT, "vocab.txt: %s", rtj_tokenizer_strerror(ts));
-    }
-    if (rtj_vocab_size(m->vocab) > (size_t)m->cfg.vocab_size)
-        return rtj_fail(err, RTJ_ERR_CONFIG, "vocab.txt has %zu tokens but config.json's vocab_size is %d",
-                        rtj_vocab_size(m->vocab), m->cfg.vocab_size);
-    rtj_tokenizer_options to = {m->cfg.do_lower_case};
-    ts = rtj_tokenizer_new(m->vocab, &to, &m->tok);
-    if (ts != RTJ_TOK_OK)
-        return rtj_fail(err, ts == RTJ_TOK_ERR_NOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_FORMAT, "tokenizer: %s",
-                        rtj_tokenizer_strerror(ts));
     return RTJ_OK;
 }
 

@@ -11,26 +11,6 @@
 #include "context.h"
 #include "pool.h"
 
-rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,
-                           const float *bias)
-{
-    memset(l, 0, sizeof *l);
-    l->is_q8 = m->dtype == RTJ_DTYPE_INT8;
-    int rc = l->is_q8 ? rtj_q8_pack_w(n, k, w, k, bias, &l->q8) : rtj_f32_pack_w(m->kt, n, k, w, k, 0, bias, &l->f32);
-    return rc == 0 ? RTJ_OK : RTJ_ERR_NOMEM;
-}
-
-void rtj_linear_free(rtj_linear *l)
-{
-    if (l->borrowed)
-        return;
-    if (l->is_q8)
-        rtj_q8_packed_w_free(&l->q8);
-    else
-        rtj_f32_packed_w_free(&l->f32);
-}
-
-
 /* Row-wise work (LayerNorm, activation quantization) split among the pool's threads by rows: each row's
  * arithmetic is the same whoever computes it. */
 typedef struct rows_job {
