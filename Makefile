@@ -78,7 +78,9 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 RUN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard cli/*.c))
+# The CLI reaches the library through include/ only: the link fails otherwise (tools/check_cli_includes.sh).
 $(RUN): $(RUN_OBJ) $(LIB)
+	tools/check_cli_includes.sh
 	$(CC) $(SAN) $^ -o $@ $(LDLIBS)
 
 # ---- tests ----------------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ install: $(LIB) $(RUN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/rtj
 	install -m 755 $(RUN) $(DESTDIR)$(PREFIX)/bin/rtj-run
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librtj.a
-	install -m 644 include/rtj.h include/rtj_tokenizer.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/rtj.h include/rtj_tokenizer.h include/rtj_json.h $(DESTDIR)$(PREFIX)/include/
 	if [ -e models/default.rtj ]; then install -m 644 models/default.rtj $(DESTDIR)$(PREFIX)/share/rtj/default.rtj; fi
 
 clean:

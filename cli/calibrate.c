@@ -2,14 +2,10 @@
  * of softmax(z / T) (Guo et al. 2017; the paper's calibration), then written back into the model:
  * config.json's "exit_temperatures" (every other byte of the file kept) or an .rtj file (rtj_model_save),
  * always through a temporary file renamed into place. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../model/json.h"
 #include "cli.h"
 
 /* log T is searched in [log T_MIN, log T_MAX]: temperature scaling beyond these is not calibration but a
@@ -72,153 +68,18 @@ static double ece_at(const logits_set *s, double t, float *probs)
     return cli_ece(s->n, probs, (size_t)s->labels, s->labels, s->gold);
 }
 
-/* ---- config.json, edited in place ------------------------------------------------------------------- */
-static size_t skip_ws(const char *s, size_t i, size_t n)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-/* Skips one JSON value starting at s[i] (the text is known to be valid JSON: the model loaded). */
-static size_t skip_string(const char *s, size_t i, size_t n) /* s[i] is the opening quote; returns the closing one */
-{
-    for (i++; i < n && s[i] != '"'; i++)
-        i += s[i] == '\\';
-    return i;
-}
-
-static size_t skip_value(const char *s, size_t i, size_t n)
-{
-    if (s[i] == '"')
-        return skip_string(s, i, n) + 1;
-    if (s[i] == '{' || s[i] == '[') {
-        int depth = 0;
-        for (; i < n; i++) {
-            if (s[i] == '"')
-                i = skip_string(s, i, n);
-            else if (s[i] == '{' || s[i] == '[')
-                depth++;
-            else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
-                return i + 1;
-        }
-        return n;
-    }
-    while (i < n && !strchr(",]} \t\r\n", s[i]))
-        i++;
-    return i;
-}
-
-/* The text with the top-level "exit_temperatures" replaced by value (or added after the last member). */
-static char *replace_temperatures(const char *s, size_t n, const char *value, size_t *out_len)
-{
-    size_t i = skip_ws(s, 0, n), vs = 0, ve = 0, last_end = 0;
-    if (i >= n || s[i] != '{')
-        return NULL;
-    const size_t open = i;
-    i = skip_ws(s, i + 1, n);
-    while (i < n && s[i] == '"') {
-        const size_t ks = i;
-        i = skip_value(s, i, n);
-        const int is_key = i - ks == strlen("\"exit_temperatures\"") && memcmp(s + ks, "\"exit_temperatures\"", i - ks) == 0;
-        i = skip_ws(s, i, n);
-        if (i >= n || s[i] != ':')
-            return NULL;
-        i = skip_ws(s, i + 1, n);
-        const size_t start = i;
-        i = skip_value(s, i, n);
-        if (is_key)
-            vs = start, ve = i;
-        last_end = i;
-        i = skip_ws(s, i, n);
-        if (i < n && s[i] == ',')
-            i = skip_ws(s, i + 1, n);
-    }
-    char insert[4096];
-    size_t at, cut;
-    if (ve) {
-        snprintf(insert, sizeof insert, "%s", value);
-        at = vs, cut = ve;
-    } else {
-        snprintf(insert, sizeof insert, "%s\"exit_temperatures\": %s", last_end ? ",\n  " : "", value);
-        at = cut = last_end ? last_end : open + 1;
-    }
-    const size_t il = strlen(insert);
-    char *out = malloc(n - (cut - at) + il + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, s, at);
-    memcpy(out + at, insert, il);
-    memcpy(out + at + il, s + cut, n - cut);
-    *out_len = n - (cut - at) + il;
-    out[*out_len] = '\0';
-    return out;
-}
-
-static int write_atomically(const char *path, const char *data, size_t len)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    struct stat sb;
-    const mode_t mode = stat(path, &sb) == 0 ? sb.st_mode & 0777 : 0644;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    size_t done = 0;
-    int bad = fchmod(fd, mode) != 0;
-    while (!bad && done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        bad = w <= 0;
-        done += w > 0 ? (size_t)w : 0;
-    }
-    bad = bad || fsync(fd) != 0;
-    const int saved = errno;
-    bad = close(fd) != 0 || bad;
-    if (bad || rename(tmp, path) != 0) {
-        const int e = bad ? saved : errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
+/* config.json's "exit_temperatures" replaced in place by the library (every other byte kept). */
 static int update_config(const char *dir, const float *temps, int exits)
 {
-    char path[4096], value[2048];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t vl = (size_t)snprintf(value, sizeof value, "[");
-    for (int k = 0; k < exits && vl < sizeof value - 32; k++)
-        vl += (size_t)snprintf(value + vl, sizeof value - vl, "%s%.9g", k ? ", " : "", (double)temps[k]);
-    snprintf(value + vl, sizeof value - vl, "]");
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
+    rtj_error err;
+    if (rtj_checkpoint_set_exit_temperatures(dir, temps, exits, &err) != RTJ_OK) {
+        cli_error("cannot update %s/config.json: %s", dir, err.message);
         return CLI_FAIL;
     }
-    char *text = malloc((1 << 20) + 1);
-    size_t n = text ? fread(text, 1, 1 << 20, f) : 0;
-    fclose(f);
-    size_t out_len = 0;
-    char *out = text ? replace_temperatures(text, n, value, &out_len) : NULL;
-    free(text);
-    rtj_json *check = NULL;
-    char msg[200];
-    if (!out || rtj_json_parse(out, out_len, &check, msg, sizeof msg) != 0) {
-        cli_error("cannot edit %s (its top level is not an object?)", path);
-        free(out);
-        return CLI_FAIL;
-    }
-    rtj_json_free(check);
-    int rc = write_atomically(path, out, out_len);
-    free(out);
-    if (rc != 0) {
-        cli_error("cannot write %s: %s", path, strerror(errno));
-        return CLI_FAIL;
-    }
-    printf("wrote exit_temperatures %s into %s\n", value, path);
+    printf("wrote exit_temperatures [");
+    for (int k = 0; k < exits; k++)
+        printf("%s%.9g", k ? ", " : "", (double)temps[k]);
+    printf("] into %s/config.json\n", dir);
     return CLI_OK;
 }
 
@@ -322,9 +183,12 @@ int cmd_calibrate(int argc, char **argv)
             rc = update_config(mo.path, temps, (int)e);
         } else {
             const char *dst = out_path ? out_path : mo.path;
-            cli_model_set_temperatures(model, temps);
             rtj_error err;
-            if (rtj_model_save(model, dst, &err) != RTJ_OK) {
+            err.message[0] = '\0';
+            if (rtj_model_set_exit_temperatures(model, temps, (int)e) != RTJ_OK) {
+                cli_error("a fitted temperature is not a number > 0");
+                rc = CLI_FAIL;
+            } else if (rtj_model_save(model, dst, &err) != RTJ_OK) {
                 cli_error("cannot write %s: %s", dst, err.message);
                 rc = CLI_FAIL;
             } else {

@@ -65,10 +65,6 @@ int cli_is_dir(const char *path);
 /* The dtype of an .rtj file from its header, or -1 when it is not one. */
 int cli_rtj_file_dtype(const char *path);
 
-/* What model internals the CLI needs (cli/model_access.c). */
-const rtj_tokenizer *cli_model_tokenizer(const rtj_model *m);
-void cli_model_set_temperatures(rtj_model *m, const float *temps);
-
 /* ---- output ------------------------------------------------------------------------------------------- */
 void cli_json_string(FILE *f, const char *s);
 void cli_json_number(FILE *f, double x); /* %.9g (float round-trip), null if not finite */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../model/json.h"
+#include "rtj_json.h"
 #include "cli.h"
 
 int cli_columns_parse(const char *spec, cli_columns *out)

@@ -3,7 +3,7 @@
  * calibration error.
  *
  * Each instance runs once to the last exit with every exit's probabilities (all_exits); every threshold's
- * decision is derived from those, with the very comparison the library makes (first exit whose float max
+ * decision is derived from those by the library's own rule (rtj_exit_taken: the first exit whose float max
  * probability >= threshold; threshold 1 or no-exit: the last exit), so the table is what classify would
  * answer instance by instance. Time is measured at the two ends (full depth, first exit) for every instance
  * and estimated between them in proportion to the layers run: see TIMING_NOTE. */
@@ -28,9 +28,7 @@ double cli_ece(size_t n, const float *probs, size_t stride, int labels, const in
     double conf_sum[CLI_ECE_BINS] = {0}, correct_sum[CLI_ECE_BINS] = {0};
     for (size_t i = 0; i < n; i++) {
         const float *p = probs + i * stride;
-        int best = 0;
-        for (int l = 1; l < labels; l++)
-            best = p[l] > p[best] ? l : best;
+        const int best = rtj_top_label(p, labels);
         int b = (int)(p[best] * CLI_ECE_BINS);
         b = b < 0 ? 0 : b >= CLI_ECE_BINS ? CLI_ECE_BINS - 1 : b;
         conf_sum[b] += p[best];
@@ -107,19 +105,12 @@ static double time_at(const measured *ms, size_t i, int k)
     return ms->t_full[i] * (ms->rho + (1 - ms->rho) * f);
 }
 
-/* The exit the library answers with: the first whose max probability reaches the threshold (< 1). */
+/* The exit the library answers with: the first that its early-exit rule takes, else the last. */
 static int decide(const measured *ms, size_t i, float threshold)
 {
-    if (threshold < 0.0f || threshold >= 1.0f)
-        return ms->exits - 1;
-    for (int k = 0; k < ms->exits; k++) {
-        const float *p = ms->probs + (i * (size_t)ms->exits + (size_t)k) * (size_t)ms->labels;
-        float best = 0;
-        for (int l = 0; l < ms->labels; l++)
-            best = p[l] > best ? p[l] : best;
-        if (best >= threshold)
+    for (int k = 0; k + 1 < ms->exits; k++)
+        if (rtj_exit_taken(threshold, ms->probs + (i * (size_t)ms->exits + (size_t)k) * (size_t)ms->labels, ms->labels))
             return k;
-    }
     return ms->exits - 1;
 }
 
@@ -202,10 +193,7 @@ static int measure(rtj_context *ctx, const cli_dataset *d, const rtj_model_info 
         for (size_t k = 0; k < e; k++) {
             float *p = ms->probs + (i * e + k) * l;
             memcpy(p, r.exits[k].probs, l * sizeof(float));
-            int best = 0;
-            for (size_t j = 1; j < l; j++)
-                best = p[j] > p[best] ? (int)j : best;
-            ms->pred[i * e + k] = best;
+            ms->pred[i * e + k] = rtj_top_label(p, (int)l);
         }
         if (e > 1) {
             t0 = cli_now_ms();

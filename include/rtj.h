@@ -118,6 +118,39 @@ rtj_status rtj_classify_ids_batch(rtj_context *ctx, size_t n, const size_t *lens
                                   const int32_t *const *types, const rtj_classify_options *opts,
                                   rtj_result *out);
 
+/* ---- For callers that replay or adjust what classification does (rtj-run eval and calibrate) ---------- */
+
+/* The label a probability (or logit) vector answers: the index of its largest value, the first one among
+ * ties; 0 when n <= 0. rtj_result.label_id is chosen by exactly this rule, so a caller that recomputes
+ * answers from rtj_exit_output.probs agrees with classification. */
+int rtj_top_label(const float *probs, int n);
+
+/* The early-exit rule, the one every classify call applies at each exit but the last (which answers
+ * whatever this says): 1 if an instance whose exit gives the calibrated probabilities probs[num_labels]
+ * leaves there under `threshold`, i.e. threshold is in [0, 1) and probs[rtj_top_label(probs, n)] >=
+ * threshold; 0 otherwise. Threshold 1 and RTJ_NO_EARLY_EXIT never leave early (an FP32 softmax can round
+ * to exactly 1, and threshold 1 means full depth, as in the paper). Exposed so that a caller replaying
+ * many thresholds over one all_exits run decides exactly as classification would. */
+int rtj_exit_taken(float threshold, const float *probs, int num_labels);
+
+/* Replaces the exit temperatures of a loaded model: n must equal its num_exits and every value be finite
+ * and > 0 (else RTJ_ERR_ARG and nothing changes). Exit k's logits are divided by temps[k] from the next
+ * classify call on, rtj_model_get_info reports them and rtj_model_save writes them. The one exception to
+ * "a loaded model is immutable": call it only while no context classifies with the model. */
+rtj_status rtj_model_set_exit_temperatures(rtj_model *model, const float *temps, int n);
+
+/* Writes temps (n values, each finite and > 0) into the "exit_temperatures" key of the config.json of the
+ * Hugging Face checkpoint directory DIR, adding the key after the last member if it is missing and keeping
+ * every other byte of the file; through a temporary file renamed into place, so config.json is never left
+ * half-written. The file must be a JSON object the loader would accept (RTJ_ERR_FORMAT otherwise). The
+ * value written is what loading DIR then gives back: each temperature printed with 9 significant digits. */
+rtj_status rtj_checkpoint_set_exit_temperatures(const char *dir, const float *temps, int n, rtj_error *err);
+
+/* The tokenizer the model classifies with (include/rtj_tokenizer.h), valid while the model lives: so that
+ * a caller can show or reuse the exact word pieces classification sees. */
+struct rtj_tokenizer;
+const struct rtj_tokenizer *rtj_model_tokenizer(const rtj_model *model);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,24 @@ static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 size_t rtj_q8_row_stride(size_t k) { return round_up(k ? k : 1, 64); }
 
+void rtj_q8_quantize_rows_symmetric(size_t m, size_t k, const float *x, size_t ldx, int8_t *q, size_t ldq,
+                                    float *scale)
+{
+    for (size_t i = 0; i < m; i++) {
+        const float *xi = x + i * ldx;
+        float amax = 0.0f;
+        for (size_t kk = 0; kk < k; kk++)
+            amax = fmaxf(amax, fabsf(xi[kk]));
+        /* Symmetric, so the zero point is 0 and a weight channel's sum is the only compensation needed. */
+        const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+        for (size_t kk = 0; kk < k; kk++) {
+            long v = lrintf(xi[kk] * inv);
+            q[i * ldq + kk] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+        scale[i] = amax / 127.0f;
+    }
+}
+
 int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out)
 {
     memset(out, 0, sizeof *out);
@@ -20,30 +38,28 @@ int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *b
     out->w_scale = rtj_alloc(out->n_pad * sizeof(float));
     out->w_sum = rtj_alloc(out->n_pad * sizeof(int32_t));
     out->bias = rtj_alloc(out->n_pad * sizeof(float));
-    if (!out->data || !out->w_scale || !out->w_sum || !out->bias) {
+    int8_t *row = rtj_alloc(out->k_pad); /* one channel quantized, before it is scattered into its panel */
+    if (!out->data || !out->w_scale || !out->w_sum || !out->bias || !row) {
+        rtj_free(row);
         rtj_q8_packed_w_free(out);
         return -1;
     }
     memset(out->data, 0, out->n_pad * out->k_pad);
     for (size_t j = 0; j < out->n_pad; j++) {
-        float amax = 0.0f;
+        float scale = 0.0f;
         if (j < n)
-            for (size_t kk = 0; kk < k; kk++)
-                amax = fmaxf(amax, fabsf(w[j * ldw + kk]));
-        /* Symmetric, so the zero point is 0 and the per-channel sum is the only compensation needed. */
-        const float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+            rtj_q8_quantize_rows_symmetric(1, k, w + j * ldw, ldw, row, k, &scale);
         int8_t *panel = out->data + (j / RTJ_Q8_PANEL) * out->k_pad * RTJ_Q8_PANEL;
         int32_t sum = 0;
         for (size_t kk = 0; j < n && kk < k; kk++) {
-            long q = lrintf(w[j * ldw + kk] * inv);
-            q = q > 127 ? 127 : q < -127 ? -127 : q;
-            panel[(kk / 4) * RTJ_Q8_PANEL * 4 + (j % RTJ_Q8_PANEL) * 4 + kk % 4] = (int8_t)q;
-            sum += (int32_t)q;
+            panel[(kk / 4) * RTJ_Q8_PANEL * 4 + (j % RTJ_Q8_PANEL) * 4 + kk % 4] = row[kk];
+            sum += row[kk];
         }
-        out->w_scale[j] = j < n ? scale : 0.0f;
+        out->w_scale[j] = scale;
         out->w_sum[j] = sum;
         out->bias[j] = bias && j < n ? bias[j] : 0.0f;
     }
+    rtj_free(row);
     return 0;
 }
 

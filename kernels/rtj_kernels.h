@@ -188,6 +188,11 @@ typedef struct rtj_q8_packed_w {
  * depend on the ISA. Returns 0, or -1 when out of memory. */
 int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out);
 void rtj_q8_packed_w_free(rtj_q8_packed_w *w);
+/* Symmetric INT8 quantization of m rows of k floats, one scale a row: scale[i] = amax_i / 127 and
+ * q = round(x / scale) in [-127, 127] (an all-zero row: scale 0, q 0). The rule of rtj_q8_pack_w's weight
+ * channels, and of the INT8 models' word-embedding rows. */
+void rtj_q8_quantize_rows_symmetric(size_t m, size_t k, const float *x, size_t ldx, int8_t *q, size_t ldq,
+                                    float *scale);
 /* Per-row asymmetric quantization of x [m, k] into q [m, ldq] (the portable reference of the table's
  * q8_quantize) (ldq >= k rounded up to 4; padding filled
  * with the zero point) with q in [0, qmax]; the range always includes 0 so that 0 is exact. */

@@ -1,6 +1,7 @@
 /* The public entry points on a whole model that are not the forward pass: loading (dispatched to the
  * checkpoint or .rtj loader) and what a loaded model is. Construction and freeing: build.c; errors:
  * error.c. Nothing below calls back into this file. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -51,4 +52,23 @@ void rtj_model_get_info(const rtj_model *m, rtj_model_info *info)
     *info = (rtj_model_info){c->hidden, c->layers, c->heads, c->intermediate, c->vocab_size, c->max_positions,
                              c->type_vocab_size, c->num_labels, c->num_exits, c->exit_layers, c->exit_temps,
                              (const char *const *)c->labels, m->dtype, m->kt->name};
+}
+
+rtj_status rtj_model_set_exit_temperatures(rtj_model *m, const float *temps, int n)
+{
+    if (!m || !temps || n != m->cfg.num_exits)
+        return RTJ_ERR_ARG;
+    for (int k = 0; k < n; k++)
+        if (!(isfinite(temps[k]) && temps[k] > 0))
+            return RTJ_ERR_ARG;
+    for (int k = 0; k < n; k++) {
+        m->cfg.exit_temps[k] = temps[k];
+        m->exits[k].temperature = temps[k];
+    }
+    return RTJ_OK;
+}
+
+const rtj_tokenizer *rtj_model_tokenizer(const rtj_model *m)
+{
+    return m ? m->tok : NULL;
 }

@@ -2,7 +2,6 @@
  * model) call to fill an rtj_model, and the one function that frees whatever they filled. It calls only
  * the kernels, the tokenizer and error.c, so the loaders depend on it and never the other way round
  * (api.c, on top, only dispatches to the loaders). */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,16 +27,7 @@ rtj_status rtj_model_quantize_embeddings(rtj_model *m)
         rtj_free(q), rtj_free(sc);
         return RTJ_ERR_NOMEM;
     }
-    for (size_t r = 0; r < v; r++) {
-        const float *row = m->word_emb + r * h;
-        float amax = 0;
-        for (size_t i = 0; i < h; i++)
-            amax = fabsf(row[i]) > amax ? fabsf(row[i]) : amax;
-        const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-        for (size_t i = 0; i < h; i++)
-            q[r * h + i] = (int8_t)lrintf(row[i] * inv);
-        sc[r] = amax / 127.0f;
-    }
+    rtj_q8_quantize_rows_symmetric(v, h, m->word_emb, h, q, h, sc);
     if (!m->map)
         rtj_free(m->word_emb);
     m->word_emb = NULL;

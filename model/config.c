@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "rtj_json.h"
 #include "model.h"
 
 #define CFG_FAIL(...) rtj_fail(err, RTJ_ERR_CONFIG, "config.json: " __VA_ARGS__)

@@ -159,8 +159,23 @@ static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nac
     layernorm(c, rows, c->h, w->ln2_g, w->ln2_b);
 }
 
-/* Exit k of instance inst: logits = (W x + b) / T and their softmax; returns the max probability. */
-static float exit_head(rtj_context *c, size_t inst, size_t k)
+int rtj_top_label(const float *x, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        best = x[i] > x[best] ? i : best;
+    return best;
+}
+
+int rtj_exit_taken(float threshold, const float *probs, int num_labels)
+{
+    /* Threshold 1 means full depth, as in the paper: an FP32 softmax can round to exactly 1. */
+    return threshold >= 0.0f && threshold < 1.0f && num_labels > 0 &&
+           probs[rtj_top_label(probs, num_labels)] >= threshold;
+}
+
+/* Exit k of instance inst: logits = (W x + b) / T and their softmax; returns the probabilities. */
+static const float *exit_head(rtj_context *c, size_t inst, size_t k)
 {
     const rtj_model *m = c->model;
     const rtj_exit_head *e = &m->exits[k];
@@ -183,11 +198,8 @@ static float exit_head(rtj_context *c, size_t inst, size_t k)
         logits[l] = (float)(s / e->temperature);
     }
     m->kt->f32_softmax(nl, logits, NULL, probs);
-    float best = 0;
-    for (size_t l = 0; l < nl; l++)
-        best = probs[l] > best ? probs[l] : best;
     c->exit_out[inst * ne + k] = (rtj_exit_output){e->layer, logits, probs};
-    return best;
+    return probs;
 }
 
 /* The pooled [CLS] of layer l for every instance in flight: their [CLS] rows gathered, one GEMM. */
@@ -274,10 +286,8 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
     }
     layernorm(c, rows, c->h, m->emb_ln_g, m->emb_ln_b);
 
-    /* The answer is the first exit confident enough, or the last one. With all_exits every instance goes
-     * on to the last exit, and its answer is still the one the threshold picks. Threshold 1 means full
-     * depth, as in the paper: an FP32 softmax can round to exactly 1. */
-    const int can_exit = threshold != RTJ_NO_EARLY_EXIT && threshold < 1.0f;
+    /* The answer is the first exit confident enough (rtj_exit_taken), or the last one. With all_exits
+     * every instance goes on to the last exit, and its answer is still the one the threshold picks. */
     size_t nact = n, next_exit = 0;
     for (int l = 0; l < m->run_layers && nact > 0; l++) {
         encoder_layer(c, &m->layer[l], nact, rows, pad);
@@ -292,8 +302,8 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
         size_t keep = 0, new_rows = 0;
         for (size_t a = 0; a < nact; a++) {
             const size_t inst = c->act[a];
-            const float conf = exit_head(c, inst, k);
-            if (c->answer[inst] < 0 && (last || (can_exit && conf >= threshold)))
+            const float *probs = exit_head(c, inst, k);
+            if (c->answer[inst] < 0 && (last || rtj_exit_taken(threshold, probs, cfg->num_labels)))
                 c->answer[inst] = (int)k;
             if (c->answer[inst] >= 0 && !all_exits)
                 continue; /* leaves the batch */
@@ -314,9 +324,7 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
     for (size_t i = 0; i < n; i++) {
         const int k = c->answer[i];
         const float *probs = c->probs + (i * ne + (size_t)k) * nl;
-        int best = 0;
-        for (size_t l = 1; l < nl; l++)
-            best = probs[l] > probs[best] ? (int)l : best;
+        const int best = rtj_top_label(probs, cfg->num_labels);
         rtj_result *r = &out[i];
         memset(r, 0, sizeof *r);
         r->label_id = best;

@@ -1,7 +1,7 @@
 /* Strict JSON reader: recursive descent bounded by the depth limit. Values of the containers still open
  * wait on one stack (and their keys on another); when a container closes, its children are copied into
  * the arena as one contiguous array and popped, so the tree costs one arena plus two reusable stacks. */
-#include "json.h"
+#include "rtj_json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -515,28 +515,40 @@ static int parse_value(parser *p, size_t depth, rtj_json *v)
     char bd[8];
     if ((c == '[' || c == '{') && depth >= p->max_depth)
         return fail(p, p->pos, "nesting deeper than %zu levels", p->max_depth);
+    const size_t start = p->pos;
+    int rc;
     switch (c) {
     case '[':
     case '{':
-        return parse_container(p, depth + 1, v);
+        rc = parse_container(p, depth + 1, v);
+        break;
     case '"':
         v->type = RTJ_JSON_STRING;
-        return parse_string(p, &v->string, &v->length);
+        rc = parse_string(p, &v->string, &v->length);
+        break;
     case 't':
-        return parse_literal(p, "true", v);
+        rc = parse_literal(p, "true", v);
+        break;
     case 'f':
-        return parse_literal(p, "false", v);
+        rc = parse_literal(p, "false", v);
+        break;
     case 'n':
-        return parse_literal(p, "null", v);
+        rc = parse_literal(p, "null", v);
+        break;
     default:
-        if (c == '-' || (c >= '0' && c <= '9'))
-            return parse_number(p, v);
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            rc = parse_number(p, v);
+            break;
+        }
         if (p->pos == 0 && p->len >= 3 && memcmp(p->s, "\xEF\xBB\xBF", 3) == 0)
             fail(p, 0, "byte order mark not allowed");
         else
             fail(p, p->pos, "unexpected %s, expected a value", byte_desc(c, bd));
         return -1;
     }
+    v->offset = start;
+    v->end = p->pos;
+    return rc;
 }
 
 int rtj_json_parse_ex(const char *text, size_t len, const rtj_json_limits *limits, rtj_json **out, char *err,

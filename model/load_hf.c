@@ -1,11 +1,11 @@
 /* Loading a Hugging Face checkpoint directory: config.json, model.safetensors (vocab.txt is the
  * tokenizer's). Tensor names follow HF BERT, with or without the "bert." prefix and with LayerNorm
  * parameters spelt weight/bias or gamma/beta; tensors the engine does not use are ignored. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_io.h"
 #include "model.h"
 #include "safetensors.h"
 
@@ -204,31 +204,6 @@ static rtj_status load_weights(loader *ld)
     return read_exits(ld);
 }
 
-/* Reads a whole small file (config.json) into a NUL-terminated buffer. */
-static rtj_status read_small_file(const char *path, size_t limit, char **out, size_t *len, rtj_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rtj_fail(err, RTJ_ERR_IO, "%s: %s", path, strerror(errno));
-    char *buf = malloc(limit + 1);
-    if (!buf) {
-        fclose(f);
-        return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    size_t n = fread(buf, 1, limit + 1, f);
-    const int bad = ferror(f);
-    fclose(f);
-    if (bad || n > limit) {
-        free(buf);
-        return bad ? rtj_fail(err, RTJ_ERR_IO, "%s: read error", path)
-                   : rtj_fail(err, RTJ_ERR_FORMAT, "%s: larger than %zu bytes", path, limit);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return RTJ_OK;
-}
-
 rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err)
 {
     char path[4096];
@@ -236,12 +211,12 @@ rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err)
     size_t len = 0;
     if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path)
         return rtj_fail(err, RTJ_ERR_ARG, "path too long: %s", dir);
-    TRY(read_small_file(path, (size_t)1 << 20, &text, &len, err));
+    TRY(rtj_read_small_file(path, (size_t)1 << 20, &text, &len, err));
     rtj_status s = rtj_config_parse(text, len, &m->cfg, err);
     free(text);
     TRY(s);
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    TRY(read_small_file(path, (size_t)64 << 20, &m->vocab_text, &m->vocab_len, err));
+    TRY(rtj_read_small_file(path, (size_t)64 << 20, &m->vocab_text, &m->vocab_len, err));
     TRY(rtj_model_init_tokenizer(m, err));
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     loader ld = {.m = m, .err = err};

@@ -25,6 +25,7 @@
 
 #include "model.h"
 
+#include "file_io.h"
 #include "rtj_file.h"
 
 /* ---- writing --------------------------------------------------------------------------------------- */
@@ -110,20 +111,6 @@ static char *meta_json(const rtj_model *m, size_t *len)
     return s;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, len -= (size_t)w;
-    }
-    return 0;
-}
-
 static size_t align_up(size_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 
 rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
@@ -201,37 +188,27 @@ rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
     sum = fnv1a(sum, zeros, hd.data_offset - (hd.table_offset + w.count * sizeof(file_entry)));
     hd.checksum = sum;
 
-    char *tmp = malloc(strlen(path) + 16);
-    if (!tmp) {
-        free(w.t), free(meta);
-        return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
-    }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    rtj_atomic_file af;
     rtj_status s = RTJ_OK;
-    if (fd < 0) {
-        s = rtj_fail(err, RTJ_ERR_IO, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+    /* A model file is data anyone may read, like what cp would make. */
+    if (rtj_atomic_open(&af, path, 0644) != 0) {
+        s = rtj_fail(err, errno == ENOMEM ? RTJ_ERR_NOMEM : RTJ_ERR_IO,
+                     "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
     } else {
-        /* mkstemp makes the file 0600; a model file is data anyone may read, like what cp would make. */
-        int bad = fchmod(fd, 0644) != 0 || write_all(fd, &hd, sizeof hd) || write_all(fd, meta, meta_len) ||
-                  write_all(fd, m->vocab_text, m->vocab_len) ||
-                  write_all(fd, zeros, hd.table_offset - (hd.vocab_offset + hd.vocab_size));
-        for (size_t i = 0; i < w.count && !bad; i++)
-            bad = write_all(fd, &w.t[i].e, sizeof(file_entry));
-        bad = bad || write_all(fd, zeros, hd.data_offset - (hd.table_offset + w.count * sizeof(file_entry)));
-        for (size_t i = 0; i < w.count && !bad; i++) {
-            const size_t pad = align_up(w.t[i].e.bytes) - w.t[i].e.bytes;
-            bad = write_all(fd, w.t[i].data, w.t[i].e.bytes) || write_all(fd, zeros, pad);
+        rtj_atomic_write(&af, &hd, sizeof hd);
+        rtj_atomic_write(&af, meta, meta_len);
+        rtj_atomic_write(&af, m->vocab_text, m->vocab_len);
+        rtj_atomic_write(&af, zeros, hd.table_offset - (hd.vocab_offset + hd.vocab_size));
+        for (size_t i = 0; i < w.count; i++)
+            rtj_atomic_write(&af, &w.t[i].e, sizeof(file_entry));
+        rtj_atomic_write(&af, zeros, hd.data_offset - (hd.table_offset + w.count * sizeof(file_entry)));
+        for (size_t i = 0; i < w.count; i++) {
+            rtj_atomic_write(&af, w.t[i].data, w.t[i].e.bytes);
+            rtj_atomic_write(&af, zeros, align_up(w.t[i].e.bytes) - w.t[i].e.bytes);
         }
-        bad = bad || fsync(fd) != 0;
-        const int saved = errno;
-        if (close(fd) != 0)
-            bad = 1;
-        if (bad || rename(tmp, path) != 0) {
-            s = rtj_fail(err, RTJ_ERR_IO, "%s: write failed: %s", path, strerror(bad ? saved : errno));
-            unlink(tmp);
-        }
+        if (rtj_atomic_commit(&af) != 0)
+            s = rtj_fail(err, RTJ_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     }
-    free(tmp), free(w.t), free(meta);
+    free(w.t), free(meta);
     return s;
 }

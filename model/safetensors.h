@@ -3,7 +3,7 @@
  *
  * Layout: u64 little-endian header length N (at most 100 MiB and at most file size - 8), N bytes of
  * JSON (an object: tensor name -> {"dtype", "shape", "data_offsets": [begin, end]}, plus an optional
- * "__metadata__" string -> string map), then the data. Checked: the JSON is strict (json.h: duplicate
+ * "__metadata__" string -> string map), then the data. Checked: the JSON is strict (rtj_json.h: duplicate
  * names are duplicate keys); dtype is one of the ten below (others are rejected by name); shape is at
  * most 8 non-negative integers; begin <= end <= data size; end - begin == numel * dtype size without
  * overflow; no two tensors share a byte (empty tensors share none). Gaps between tensors and bytes after

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/json.h"
+#include "rtj_json.h"
 
 /* Parses s[0, len) from an exact-size heap copy. */
 static int parse_exact(const char *s, size_t len, const rtj_json_limits *lim, rtj_json **out, char *err,

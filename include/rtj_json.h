@@ -1,4 +1,6 @@
-/* A strict JSON (RFC 8259) reader for config.json and safetensors headers.
+/* A strict JSON (RFC 8259) reader: the one rtj reads config.json, safetensors headers and .rtj metadata
+ * with, public so that programs around the library (rtj-run's JSON-lines data files) read JSON by the
+ * same rules instead of a second parser.
  *
  * Strict means: exactly one value, surrounded only by JSON whitespace (a leading UTF-8 byte order mark
  * is rejected, as RFC 8259 lets a parser do); no trailing commas, comments, NaN/Infinity, leading zeros,
@@ -9,12 +11,16 @@
  *
  * The text need not be NUL-terminated and is never read past len. The parsed tree is a copy: it does
  * not point into the text. The whole tree lives in one arena freed by rtj_json_free on the root. */
-#ifndef RTJ_MODEL_JSON_H
-#define RTJ_MODEL_JSON_H
+#ifndef RTJ_JSON_H
+#define RTJ_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum {
     RTJ_JSON_NULL,
@@ -35,6 +41,8 @@ typedef struct rtj_json rtj_json;
 /* A node. Read the member of the union that type says; the accessors below do that check. */
 struct rtj_json {
     rtj_json_type type;
+    size_t offset, end; /* where the value lies in the parsed text: bytes [offset, end), so that a caller
+                           can edit one value of a file and keep every other byte */
     bool boolean;    /* BOOL */
     bool is_integer; /* NUMBER: written without fraction or exponent and within int64 ("-0" is 0) */
     union {
@@ -119,4 +127,7 @@ static inline const char *rtj_json_as_string(const rtj_json *v, size_t *len)
     return v->string;
 }
 
+#ifdef __cplusplus
+}
+#endif
 #endif
