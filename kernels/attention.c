@@ -5,13 +5,39 @@
 
 #include "rtj_kernels.h"
 
-size_t rtj_f32_attention_scratch(const rtj_kernels *kt, size_t seq, size_t head_dim)
+/* Floats rounded up to a 64-byte line. */
+static size_t line_floats(size_t n) { return (n + 15) / 16 * 16; }
+
+size_t rtj_f32_attention_head_layout(const rtj_kernels *kt, size_t seq, size_t head_dim, float *scratch,
+                                     rtj_f32_attention_head_scratch *out)
 {
     const size_t nr = kt->f32_gemm_nr;
     const size_t seq_pad = (seq + nr - 1) / nr * nr;
-    return (rtj_f32_packed_size(kt, seq, head_dim) + rtj_f32_packed_size(kt, head_dim, seq)) /
-               sizeof(float) +
-           RTJ_ATTN_QBLOCK * seq_pad;
+    const size_t k_floats = rtj_f32_packed_size(kt, seq, head_dim) / sizeof(float);
+    const size_t v_floats = rtj_f32_packed_size(kt, head_dim, seq) / sizeof(float);
+    if (out) {
+        out->k_packed = scratch;
+        out->v_packed = scratch + k_floats;
+        out->scores = scratch + k_floats + v_floats;
+    }
+    return k_floats + v_floats + RTJ_ATTN_QBLOCK * seq_pad;
+}
+
+size_t rtj_f32_attention_scratch(const rtj_kernels *kt, size_t seq, size_t head_dim)
+{
+    return rtj_f32_attention_head_layout(kt, seq, head_dim, NULL, NULL);
+}
+
+size_t rtj_f32_attention_worker_layout(const rtj_kernels *kt, size_t max_seq, size_t head_dim, float *base,
+                                       size_t worker, rtj_f32_attention_worker_scratch *out)
+{
+    const size_t mask = line_floats(max_seq);
+    const size_t stride = mask + line_floats(rtj_f32_attention_scratch(kt, max_seq, head_dim));
+    if (out) {
+        out->mask = base + worker * stride;
+        out->scratch = out->mask + mask;
+    }
+    return stride;
 }
 
 void rtj_f32_attention_head(const rtj_kernels *kt, size_t seq, size_t head_dim, const float *q, size_t ldq,
@@ -20,9 +46,9 @@ void rtj_f32_attention_head(const rtj_kernels *kt, size_t seq, size_t head_dim, 
 {
     if (seq == 0 || head_dim == 0)
         return;
-    float *kp = scratch;
-    float *vp = kp + rtj_f32_packed_size(kt, seq, head_dim) / sizeof(float);
-    float *scores = vp + rtj_f32_packed_size(kt, head_dim, seq) / sizeof(float);
+    rtj_f32_attention_head_scratch s;
+    rtj_f32_attention_head_layout(kt, seq, head_dim, scratch, &s);
+    float *kp = s.k_packed, *vp = s.v_packed, *scores = s.scores;
     /* Q*K^T: K's rows are the output columns ([n = seq, k = d]); P*V: V is [k = seq, n = d]. */
     rtj_f32_pack_w_into(kt, seq, head_dim, k, ldk, 0, kp);
     rtj_f32_pack_w_into(kt, head_dim, seq, v, ldv, 1, vp);

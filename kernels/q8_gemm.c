@@ -101,10 +101,19 @@ void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qm
     }
 }
 
-size_t rtj_q8_gemm_scratch(size_t m, size_t k)
+size_t rtj_q8_quantized_act_layout(size_t m, size_t k, void *buf, rtj_q8_quantized_act *out)
 {
-    return m * rtj_q8_row_stride(k) + m * (sizeof(float) + sizeof(int32_t)) + 64;
+    const size_t ldq = rtj_q8_row_stride(k);
+    if (out) {
+        out->qa = buf;
+        out->ldq = ldq;
+        out->a_scale = (float *)(out->qa + m * ldq); /* m * ldq is a multiple of 64: aligned */
+        out->a_zero = (int32_t *)(out->a_scale + m);
+    }
+    return m * ldq + m * (sizeof(float) + sizeof(int32_t)) + 64;
 }
+
+size_t rtj_q8_gemm_scratch(size_t m, size_t k) { return rtj_q8_quantized_act_layout(m, k, NULL, NULL); }
 
 void rtj_q8_gemm_quantized_cols(const rtj_kernels *kt, size_t m, const uint8_t *qa, size_t ldq,
                                 const float *a_scale, const int32_t *a_zero, const rtj_q8_packed_w *w,
@@ -141,10 +150,8 @@ void rtj_q8_gemm(const rtj_kernels *kt, size_t m, const float *x, size_t ldx, co
 {
     if (m == 0)
         return;
-    const size_t ldq = rtj_q8_row_stride(w->k);
-    uint8_t *qa = scratch;
-    float *a_scale = (float *)(qa + m * ldq);
-    int32_t *a_zero = (int32_t *)(a_scale + m);
-    kt->q8_quantize(m, w->k, x, ldx, kt->q8_act_max, qa, ldq, a_scale, a_zero);
-    rtj_q8_gemm_quantized_cols(kt, m, qa, ldq, a_scale, a_zero, w, op, res, ldres, c, ldc, 0, w->n);
+    rtj_q8_quantized_act a;
+    rtj_q8_quantized_act_layout(m, w->k, scratch, &a);
+    kt->q8_quantize(m, w->k, x, ldx, kt->q8_act_max, a.qa, a.ldq, a.a_scale, a.a_zero);
+    rtj_q8_gemm_quantized_cols(kt, m, a.qa, a.ldq, a.a_scale, a.a_zero, w, op, res, ldres, c, ldc, 0, w->n);
 }

@@ -168,6 +168,27 @@ void rtj_f32_gemm_batched(const rtj_kernels *kt, size_t batch, size_t m, size_t 
  * scratch: rtj_f32_attention_scratch floats. attention_head does one head: the unit a thread takes. */
 #define RTJ_ATTN_QBLOCK 64
 size_t rtj_f32_attention_scratch(const rtj_kernels *kt, size_t seq, size_t head_dim);
+/* How attention_head uses its scratch for one head of seq tokens: K packed as the GEMM's weight panels
+ * ([n = seq, k = d]), V packed ([k = seq, n = d]), then the scores of one query block (QBLOCK x seq
+ * rounded up to NR). */
+typedef struct rtj_f32_attention_head_scratch {
+    float *k_packed, *v_packed, *scores;
+} rtj_f32_attention_head_scratch;
+/* Floats the head scratch takes (what rtj_f32_attention_scratch returns); with out not NULL, also its
+ * parts laid out from scratch on into *out. */
+size_t rtj_f32_attention_head_layout(const rtj_kernels *kt, size_t seq, size_t head_dim, float *scratch,
+                                     rtj_f32_attention_head_scratch *out);
+/* One thread's area when threads take heads in parallel, for sequences up to max_seq: a slot for the
+ * additive key mask the caller may build (max_seq floats) and the head scratch, each rounded up to a
+ * 64-byte line so that areas laid side by side never share one. */
+typedef struct rtj_f32_attention_worker_scratch {
+    float *mask;    /* max_seq floats */
+    float *scratch; /* rtj_f32_attention_scratch(kt, max_seq, head_dim) floats: attention_head's */
+} rtj_f32_attention_worker_scratch;
+/* Floats one thread's area takes (the stride between threads' areas); with out not NULL, also the area
+ * of thread `worker` in the array of areas at base, into *out. */
+size_t rtj_f32_attention_worker_layout(const rtj_kernels *kt, size_t max_seq, size_t head_dim, float *base,
+                                       size_t worker, rtj_f32_attention_worker_scratch *out);
 void rtj_f32_attention_head(const rtj_kernels *kt, size_t seq, size_t head_dim, const float *q, size_t ldq,
                             const float *k, size_t ldk, const float *v, size_t ldv, const float *mask,
                             float *out, size_t ldo, float *scratch);
@@ -200,8 +221,20 @@ void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qm
                           float *scale, int32_t *zero);
 /* Row stride of quantized activations: k rounded up to a 64-byte line, so rows start on one. */
 size_t rtj_q8_row_stride(size_t k);
-/* Bytes of scratch rtj_q8_gemm needs for m rows of k. */
+/* Bytes of scratch rtj_q8_gemm needs for m rows of k (rtj_q8_quantized_act_layout's size). */
 size_t rtj_q8_gemm_scratch(size_t m, size_t k);
+/* X [m, k] quantized for the INT8 GEMM, in one scratch buffer: the u8 rows (row stride ldq =
+ * rtj_q8_row_stride(k), so rows start on a cache line), then each row's scale and zero point. */
+typedef struct rtj_q8_quantized_act {
+    uint8_t *qa;
+    size_t ldq;
+    float *a_scale;  /* m */
+    int32_t *a_zero; /* m */
+} rtj_q8_quantized_act;
+/* Bytes the buffer takes for m rows of k (with a 64-byte line of slack at the end, as always); with out
+ * not NULL, also its parts laid out in buf (64-byte aligned) into *out. A buffer sized for (m, k) holds
+ * the layout of any (m' <= m, k' <= k). */
+size_t rtj_q8_quantized_act_layout(size_t m, size_t k, void *buf, rtj_q8_quantized_act *out);
 /* C[m, n] = epilogue(dequant(quant(X) * W^T)) over columns [col0, col1) (col0 a multiple of the table's
  * q8_gemm_nr) with X already quantized
  * (rtj_q8_quantize_rows with the table's q8_act_max): the unit of work a thread takes. */

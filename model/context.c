@@ -17,11 +17,9 @@ rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
     c->model = model;
     c->max_tokens = (size_t)cfg->max_positions;
     c->pool = rtj_pool_new(model->threads);
-    /* Rounded to a cache line so that workers' scratch areas never share one. */
-    c->attn_scratch_len = (c->max_tokens +
-                           rtj_f32_attention_scratch(model->kt, c->max_tokens, (size_t)(cfg->hidden / cfg->heads)) +
-                           15) / 16 * 16;
-    c->attn_scratch = rtj_alloc((size_t)model->threads * c->attn_scratch_len * sizeof(float));
+    const size_t attn_stride =
+        rtj_f32_attention_worker_layout(model->kt, c->max_tokens, (size_t)(cfg->hidden / cfg->heads), NULL, 0, NULL);
+    c->attn_scratch = rtj_alloc((size_t)model->threads * attn_stride * sizeof(float));
     c->exit_x = rtj_alloc((size_t)cfg->hidden * sizeof(float));
     c->iota = rtj_alloc(c->max_tokens * sizeof(int32_t));
     for (size_t t = 0; c->iota && t < c->max_tokens; t++)
@@ -66,7 +64,7 @@ rtj_status rtj_context_reserve(rtj_context *c, size_t rows, size_t instances)
         const size_t kmax = ff > h ? ff : h;
         if (!regrow(&c->h, rows * h * 4) || !regrow(&c->h1, rows * h * 4) || !regrow(&c->qkv, rows * 3 * h * 4) ||
             !regrow(&c->attn, rows * h * 4) || !regrow(&c->ffn, rows * ff * 4) ||
-            !regrow(&c->q8_scratch, rtj_q8_gemm_scratch(rows, kmax))) {
+            !regrow(&c->q8_scratch, rtj_q8_quantized_act_layout(rows, kmax, NULL, NULL))) {
             c->rows_cap = 0;
             return RTJ_ERR_NOMEM;
         }

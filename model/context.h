@@ -16,10 +16,9 @@ struct rtj_context {
     float *qkv;             /* [rows, 3 hidden] */
     float *attn;            /* [rows, hidden] */
     float *ffn;             /* [rows, intermediate] */
-    void *q8_scratch;       /* quantized activations of the widest layer input */
+    void *q8_scratch;       /* rtj_q8_quantized_act of the widest layer input */
 
-    float *attn_scratch;    /* per thread: a key mask (padded batches only) then the attention scratch */
-    size_t attn_scratch_len;
+    float *attn_scratch;    /* one rtj_f32_attention_worker_scratch per thread (the mask: padded batches only) */
 
     /* Instances. */
     size_t inst_cap;

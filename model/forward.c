@@ -99,14 +99,12 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
         /* Quantize the rows once, before the columns are shared out. */
         n = l->q8.n;
         nr = kt->q8_gemm_nr;
-        j.ldq = rtj_q8_row_stride(l->q8.k);
-        uint8_t *qa = c->q8_scratch;
-        float *sa = (float *)(qa + m * j.ldq);
-        int32_t *za = (int32_t *)(sa + m);
-        rows_job q = {.kt = kt, .rows = m, .n = l->q8.k, .qx = x, .ldx = ldx, .ldq = j.ldq, .qa = qa, .scale = sa,
-                      .zero = za};
+        rtj_q8_quantized_act a;
+        rtj_q8_quantized_act_layout(m, l->q8.k, c->q8_scratch, &a);
+        rows_job q = {.kt = kt, .rows = m, .n = l->q8.k, .qx = x, .ldx = ldx, .ldq = a.ldq, .qa = a.qa,
+                      .scale = a.a_scale, .zero = a.a_zero};
         run_rows(c, &q, quantize_task);
-        j.qa = qa, j.a_scale = sa, j.a_zero = za;
+        j.ldq = a.ldq, j.qa = a.qa, j.a_scale = a.a_scale, j.a_zero = a.a_zero;
     } else {
         n = l->f32.n;
         nr = l->f32.nr;
@@ -132,16 +130,17 @@ static void attention_task(void *arg, size_t task, size_t worker)
     const size_t h = (size_t)c->model->cfg.hidden, ld = 3 * h, col = head * j->d;
     const size_t row = c->act_off[a], n = c->len[inst];
     const float *q = c->qkv + row * ld + col;
+    rtj_f32_attention_worker_scratch ws;
+    rtj_f32_attention_worker_layout(c->model->kt, c->max_tokens, j->d, c->attn_scratch, worker, &ws);
     float *mask = NULL;
     if (j->pad && c->valid[inst] < n) {
         /* Padded baseline only: keys past the real tokens are masked as BERT's padding mask does. */
-        mask = c->attn_scratch + worker * c->attn_scratch_len; /* the attention scratch comes after it */
+        mask = ws.mask;
         for (size_t t = 0; t < n; t++)
             mask[t] = t < c->valid[inst] ? 0.0f : -10000.0f;
     }
-    float *scratch = c->attn_scratch + worker * c->attn_scratch_len + (mask ? c->max_tokens : 0);
     rtj_f32_attention_head(c->model->kt, n, j->d, q, ld, q + h, ld, q + 2 * h, ld, mask, c->attn + row * h + col, h,
-                           scratch);
+                           ws.scratch);
 }
 
 /* One post-LayerNorm encoder layer over the rows in flight, in place in c->h. */
