@@ -62,8 +62,6 @@ int cli_load_model(const cli_model_opts *o, rtj_model **out, const char **resolv
 const char *cli_default_model(char *looked, size_t looked_len);
 /* 1 if path is a directory. */
 int cli_is_dir(const char *path);
-/* The dtype of an .rtj file from its header, or -1 when it is not one. */
-int cli_rtj_file_dtype(const char *path);
 
 /* ---- output ------------------------------------------------------------------------------------------- */
 void cli_json_string(FILE *f, const char *s);

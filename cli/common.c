@@ -169,21 +169,6 @@ int cli_is_dir(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-int cli_rtj_file_dtype(const char *path)
-{
-    /* The header's first 16 bytes: magic "RTJMODEL", u32 version, u32 dtype (model/rtj_file.h). */
-    unsigned char h[16];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t n = fread(h, 1, sizeof h, f);
-    fclose(f);
-    if (n != sizeof h || memcmp(h, "RTJMODEL", 8) != 0)
-        return -1;
-    uint32_t dtype = (uint32_t)h[12] | (uint32_t)h[13] << 8 | (uint32_t)h[14] << 16 | (uint32_t)h[15] << 24;
-    return dtype == RTJ_DTYPE_INT8 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32;
-}
-
 /* The directory holding the running binary, from /proc/self/exe; "" when unknown. */
 static void exe_dir(char *out, size_t len)
 {
@@ -240,7 +225,8 @@ int cli_load_model(const cli_model_opts *o, rtj_model **out, const char **resolv
         *resolved = path;
     rtj_load_options lo = {o->int8 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32, o->threads};
     /* An INT8 .rtj file holds no FP32 weights: it can only be loaded as what it is. */
-    if (!cli_is_dir(path) && cli_rtj_file_dtype(path) == RTJ_DTYPE_INT8)
+    rtj_dtype file_dtype;
+    if (!cli_is_dir(path) && rtj_model_file_dtype(path, &file_dtype) == RTJ_OK && file_dtype == RTJ_DTYPE_INT8)
         lo.dtype = RTJ_DTYPE_INT8;
     rtj_error err;
     rtj_status s = rtj_model_load(path, &lo, out, &err);

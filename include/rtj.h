@@ -146,6 +146,12 @@ rtj_status rtj_model_set_exit_temperatures(rtj_model *model, const float *temps,
  * value written is what loading DIR then gives back: each temperature printed with 9 significant digits. */
 rtj_status rtj_checkpoint_set_exit_temperatures(const char *dir, const float *temps, int n, rtj_error *err);
 
+/* The dtype of the weights in an .rtj file, read from its first bytes without loading it, so that a
+ * caller can load an INT8 file as INT8 (its FP32 weights are not in it) without being told.
+ * RTJ_ERR_FORMAT when PATH is not an .rtj file (a checkpoint directory, say), RTJ_ERR_IO when it cannot
+ * be opened. */
+rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out);
+
 /* The tokenizer the model classifies with (include/rtj_tokenizer.h), valid while the model lives: so that
  * a caller can show or reuse the exact word pieces classification sees. */
 struct rtj_tokenizer;

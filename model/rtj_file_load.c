@@ -1,6 +1,7 @@
 /* Reading an .rtj file (format: rtj_file.c): map it, check the header, checksum and table, and point the
  * model's weights into the mapping. Every offset and size is checked before it is used. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -200,6 +201,25 @@ static rtj_status read_model(reader *r)
         for (int j = e->mix ? 0 : e->layer; j <= e->layer; j++)
             m->pool_needed[j] = 1;
     }
+    return RTJ_OK;
+}
+
+rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out)
+{
+    if (!path || !out)
+        return RTJ_ERR_ARG;
+    /* Magic, version, dtype: the header's first 16 bytes (rtj_file.h). */
+    unsigned char h[offsetof(file_header, dtype) + sizeof(uint32_t)];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return RTJ_ERR_IO;
+    const size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (n != sizeof h || memcmp(h, RTJ_FILE_MAGIC, 8) != 0)
+        return RTJ_ERR_FORMAT;
+    const unsigned char *d = h + offsetof(file_header, dtype);
+    const uint32_t dtype = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+    *out = dtype == RTJ_DTYPE_INT8 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32;
     return RTJ_OK;
 }
 

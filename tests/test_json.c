@@ -476,3 +476,28 @@ Test(json, mutations_never_crash)
     free(buf);
     cr_assert(accepted > 0 && accepted < 20000);
 }
+
+/* Every node knows where it lies in the text: what lets a caller edit one value and keep every other
+ * byte (rtj_checkpoint_set_exit_temperatures). */
+Test(json, value_spans)
+{
+    const char *s = " {\"a\": [1, 2.5e3],\n \"b\" : \"x\\\"y\", \"c\": {\"d\": null}, \"e\": true} ";
+    rtj_json *v = parse_ok(s);
+    cr_assert_eq(v->offset, 1);
+    cr_assert_eq(v->end, strlen(s) - 1);
+    struct { const char *key, *text; } want[] = {
+        {"a", "[1, 2.5e3]"}, {"b", "\"x\\\"y\""}, {"c", "{\"d\": null}"}, {"e", "true"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const rtj_json *m = rtj_json_get(v, want[i].key);
+        cr_assert_not_null(m);
+        cr_assert_eq(m->end - m->offset, strlen(want[i].text), "key %s", want[i].key);
+        cr_assert(memcmp(s + m->offset, want[i].text, m->end - m->offset) == 0, "key %s", want[i].key);
+    }
+    const rtj_json *a = rtj_json_get(v, "a");
+    cr_assert_eq(memcmp(s + rtj_json_at(a, 1)->offset, "2.5e3", 5), 0);
+    cr_assert_eq(rtj_json_at(a, 1)->end - rtj_json_at(a, 1)->offset, 5);
+    const rtj_json *d = rtj_json_get(rtj_json_get(v, "c"), "d");
+    cr_assert_eq(memcmp(s + d->offset, "null", 4), 0);
+    cr_assert_eq(d->end - d->offset, 4);
+    rtj_json_free(v);
+}
