@@ -127,10 +127,10 @@ int rtj_top_label(const float *probs, int n);
 
 /* The early-exit rule, the one every classify call applies at each exit but the last (which answers
  * whatever this says): 1 if an instance whose exit gives the calibrated probabilities probs[num_labels]
- * leaves there under `threshold`, i.e. threshold is in [0, 1) and probs[rtj_top_label(probs, n)] >=
- * threshold; 0 otherwise. Threshold 1 and RTJ_NO_EARLY_EXIT never leave early (an FP32 softmax can round
- * to exactly 1, and threshold 1 means full depth, as in the paper). Exposed so that a caller replaying
- * many thresholds over one all_exits run decides exactly as classification would. */
+ * leaves there under `threshold`, i.e. threshold is in [0, 1) and probs[rtj_top_label(probs,
+ * num_labels)] >= threshold; 0 otherwise. Threshold 1 and RTJ_NO_EARLY_EXIT never leave early (an FP32
+ * softmax can round to exactly 1, and threshold 1 means full depth, as in the paper). Exposed so that a
+ * caller replaying many thresholds over one all_exits run decides exactly as classification would. */
 int rtj_exit_taken(float threshold, const float *probs, int num_labels);
 
 /* Replaces the exit temperatures of a loaded model: n must equal its num_exits and every value be finite
@@ -142,14 +142,17 @@ rtj_status rtj_model_set_exit_temperatures(rtj_model *model, const float *temps,
 /* Writes temps (n values, each finite and > 0) into the "exit_temperatures" key of the config.json of the
  * Hugging Face checkpoint directory DIR, adding the key after the last member if it is missing and keeping
  * every other byte of the file; through a temporary file renamed into place, so config.json is never left
- * half-written. The file must be a JSON object the loader would accept (RTJ_ERR_FORMAT otherwise). The
- * value written is what loading DIR then gives back: each temperature printed with 9 significant digits. */
+ * half-written. Each temperature is printed with 9 significant digits, so loading DIR gives temps back
+ * exactly. Nothing is written unless the edited config would load: RTJ_ERR_ARG for a value that is not
+ * finite and > 0, RTJ_ERR_FORMAT when config.json is not a JSON object, RTJ_ERR_CONFIG when n is not the
+ * number of exits it declares (or the edited config is otherwise one the loader rejects), RTJ_ERR_IO when
+ * it cannot be read or replaced; err (if not NULL) says which. */
 rtj_status rtj_checkpoint_set_exit_temperatures(const char *dir, const float *temps, int n, rtj_error *err);
 
 /* The dtype of the weights in an .rtj file, read from its first bytes without loading it, so that a
  * caller can load an INT8 file as INT8 (its FP32 weights are not in it) without being told.
  * RTJ_ERR_FORMAT when PATH is not an .rtj file (a checkpoint directory, say), RTJ_ERR_IO when it cannot
- * be opened. */
+ * be opened, RTJ_ERR_ARG when an argument is NULL. */
 rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out);
 
 /* The tokenizer the model classifies with (include/rtj_tokenizer.h), valid while the model lives: so that

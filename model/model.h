@@ -69,13 +69,13 @@ struct rtj_model {
     size_t map_size;
 };
 
-/* model/ in layers, each calling only those below it (no file calls back up):
- *   api.c                      public entry points: dispatches a load to one of the two loaders
- *   load_hf.c, rtj_file_load.c the loaders (rtj_file.c: the writer)
- *   config.c, safetensors.c    what the loaders parse
- *   build.c                    model construction and freeing, shared by the loaders (and the benchmarks)
- *   error.c, json.c            messages and the JSON reader, at the bottom
- * forward.c, context.c and pool.c run a built model and call none of the above but error messages. */
+/* model/ in layers, each file calling only files below it (none calls back up):
+ *   api.c                        public entry points: dispatches a load to one of the two loaders
+ *   load_hf.c, rtj_file_load.c   the loaders;  rtj_file.c, config_write.c: the writers
+ *   build.c                      model construction and freeing, shared by the loaders (and the benchmarks)
+ *   config.c, safetensors.c      what the loaders parse;  file_io.c: whole files read and replaced
+ *   error.c, json.c              messages and the JSON reader, at the bottom
+ * forward.c, context.c and pool.c run a built model and call none of the files above. */
 
 /* Returns the status of expr from the calling function unless it is RTJ_OK. */
 #define TRY(expr)                                                                                       \
@@ -85,12 +85,12 @@ struct rtj_model {
             return s_;                                                                                 \
     } while (0)
 
-/* ---- error.c ------------------------------------------------------------------------------------------ */
+/* ---- error.c ----------------------------------------------------------------------------------------- */
 /* Formats a message into err (which may be NULL) and returns code. */
 rtj_status rtj_fail(rtj_error *err, rtj_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- build.c: construction, below the loaders ----------------------------------------------------------- */
+/* ---- build.c: construction, below the loaders -------------------------------------------------------- */
 /* Allocates the layer, exit and pool_needed arrays for m->cfg and sets run_layers (layers above the last
  * exit are never loaded nor run). */
 rtj_status rtj_model_alloc_layers(rtj_model *m);
@@ -107,11 +107,11 @@ rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k
                            const float *bias);
 void rtj_linear_free(rtj_linear *l);
 
-/* ---- config.c ----------------------------------------------------------------------------------------- */
+/* ---- config.c ---------------------------------------------------------------------------------------- */
 rtj_status rtj_config_parse(const char *text, size_t len, rtj_config *cfg, rtj_error *err);
 void rtj_config_free(rtj_config *cfg);
 
-/* ---- the loaders -------------------------------------------------------------------------------------- */
+/* ---- the loaders ------------------------------------------------------------------------------------- */
 /* Loads a Hugging Face checkpoint directory into a model whose cfg, kt, dtype and threads are set. */
 rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err);
 
