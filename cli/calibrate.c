@@ -73,7 +73,7 @@ static int update_config(const char *dir, const float *temps, int exits)
 {
     rtj_error err;
     if (rtj_checkpoint_set_exit_temperatures(dir, temps, exits, &err) != RTJ_OK) {
-        cli_error("cannot update %s/config.json: %s", dir, err.message);
+        cli_error("cannot write exit_temperatures: %s", err.message);
         return CLI_FAIL;
     }
     printf("wrote exit_temperatures [");
