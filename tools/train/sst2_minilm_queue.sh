@@ -1,0 +1,38 @@
+#!/bin/bash
+# Fine-tunes the SST-2 models of issue 12 on all-MiniLM-L6-v2, one after another, on ONE core
+# (torch and OpenBLAS limited to one thread: the other core is for building and testing C code).
+#   INIT=/path/to/all-MiniLM-L6-v2 OUT=/path/to/runs PY=/work/venv/bin/python tools/train/sst2_minilm_queue.sh
+# Runs, in order (each a directory under $OUT, its log $OUT/NAME.log; a rerun resumes an unfinished one):
+#   multiexit  exits after layers 0,1,3,5 (1, 2, 4, 6 of 6 layers), the authors' mix, summed loss
+#   standard   one classifier on layer 5 (the paper's "standard" baseline)
+#   eff1 eff2 eff4  separately fine-tuned models truncated to 1, 2, 4 layers (the "efficient baselines")
+# Every run holds back the same 2,000 training rows (split.py's rule, seed 1) for selection and
+# calibration; SST-2 dev is evaluated once at the end of each run, for the report. The exit classifiers
+# and mixes learn at HEAD_LR (default 1e-3; at the encoder's 5e-5 the exits on layers 0 and 1 were still at
+# the majority class after 500 steps), the pretrained encoder at LR (5e-5).
+set -u
+cd "$(dirname "$0")/../.."
+PY=${PY:-/work/venv/bin/python}
+INIT=${INIT:?INIT: the pretrained model directory}
+OUT=${OUT:?OUT: where the runs go}
+RTJ=${RTJ:-build/rtj-run}
+DATA=${DATA:-../shared/data/sst2}
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+mkdir -p "$OUT"
+run() {   # name, minutes budget, then finetune.py arguments
+  local name=$1 mins=$2; shift 2
+  if [ -f "$OUT/$name/DONE" ]; then echo "$name: done already"; return; fi
+  echo "$(date -u +%H:%M:%S) start $name" >> "$OUT/queue.log"
+  "$PY" tools/train/finetune.py --init "$INIT" --source "${SOURCE:-}" --train "$DATA/glue_sst2_train.tsv" \
+      --heldout 2000 --split-seed 1 --write-heldout "$OUT/heldout.tsv" --dev "$DATA/glue_sst2_dev.tsv" \
+      --rtj-run "$RTJ" --threads 1 --max-len 64 --batch 32 --lr "${LR:-5e-5}" --head-lr "${HEAD_LR:-1e-3}" --seed 1234 --eval-every 500 \
+      --save-every 250 --max-minutes "$mins" --resume --out "$OUT/$name" "$@" >> "$OUT/$name.log" 2>&1 \
+    && touch "$OUT/$name/DONE"
+  echo "$(date -u +%H:%M:%S) end $name rc=$?" >> "$OUT/queue.log"
+}
+run multiexit 55 --exit-layers 0,1,3,5 --epochs 1.5
+run standard  32 --exit-layers 5 --epochs 1
+run eff1      10 --exit-layers 0 --keep-layers 1 --epochs 1
+run eff2      14 --exit-layers 1 --keep-layers 2 --epochs 1
+run eff4      22 --exit-layers 3 --keep-layers 4 --epochs 1
+echo "$(date -u +%H:%M:%S) queue finished" >> "$OUT/queue.log"
