@@ -86,6 +86,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--init", required=True, help="pretrained HF BERT directory (config.json, "
                     "model.safetensors, vocab.txt)")
+    ap.add_argument("--warm", help="an earlier finetune.py output whose tensors replace the pretrained ones of the "
+                    "same name (e.g. a short run of the 1-layer model: its layer 0, pooler and exits.0)")
     ap.add_argument("--source", default="", help="free text recorded in train_log.json: where --init came "
                     "from (package, version, license)")
     ap.add_argument("--train", required=True)
@@ -122,6 +124,8 @@ def main():
     ap.add_argument("--measure", type=int, default=0, help="time N steps, project an epoch, stop")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/resume.pt")
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--exit-weights", default="", help="comma-separated weight of each exit's loss (default: "
+                    "all 1, the paper's plain sum)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -138,6 +142,14 @@ def main():
     st_path = os.path.join(a.init, "model.safetensors")
     w = read_safetensors(st_path)
     w = {(k[5:] if k.startswith("bert.") else k): v for k, v in w.items()}
+    warm_names = []
+    if a.warm:
+        ww = read_safetensors(os.path.join(a.warm, "model.safetensors"))
+        for k, v in ww.items():
+            if not k.endswith(".mix"):
+                w[k] = v
+                warm_names.append(k)
+        print("warm start: %d tensors from %s" % (len(warm_names), a.warm), flush=True)
     exit_layers = [int(x) for x in a.exit_layers.split(",")]
     n_layers = a.keep_layers or (exit_layers[-1] + 1)
     assert exit_layers == sorted(set(exit_layers)) and exit_layers[-1] < n_layers <= pc["num_hidden_layers"]
@@ -197,6 +209,12 @@ def main():
             loaded += 1
         else:
             assert k.startswith("exits."), "pretrained tensor missing: " + k
+    if a.warm:   # a warm exit k's mix (gamma * softmax(w) exported): gamma = sum, w = log(mix / gamma)
+        for k, e in enumerate(model.exits):
+            if "exits.%d.mix" % k in ww and e.use_mix and ww["exits.%d.mix" % k].numel() == e.layer + 1:
+                mix = ww["exits.%d.mix" % k]
+                sd["exits.%d.mix_gamma" % k] = mix.sum().reshape(())
+                sd["exits.%d.mix_w" % k] = torch.log(mix / mix.sum())
     model.load_state_dict(sd)
     n_params = sum(p.numel() for p in model.parameters()) + (vocab_size - len(row_ids)) * pc["hidden_size"]
     print("model: %d of %d pretrained layers kept, hidden %d, exits after layers %s%s; %d pretrained tensors "
@@ -267,12 +285,16 @@ def main():
     t_train = time.time()
     t_start_step = step
     run_loss, run_n = 0.0, 0
+    run_exit = [0.0] * len(exit_layers)
+    ew = [float(v) for v in a.exit_weights.split(",")] if a.exit_weights else [1.0] * len(exit_layers)
+    assert len(ew) == len(exit_layers)
     stop = False
     while step < total and not stop:
         b = order[step]
         x, y = T.collate(tr_c, tr_y, b)
         logits = model(x)
-        loss = sum(F.cross_entropy(z, y) for z in logits)   # the paper's loss: plain sum over exits
+        losses = [F.cross_entropy(z, y) for z in logits]
+        loss = sum(wk * lk for wk, lk in zip(ew, losses))   # the paper's loss: plain sum over exits
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -280,6 +302,8 @@ def main():
         step += 1
         run_loss += loss.item()
         run_n += 1
+        for k, lk in enumerate(losses):
+            run_exit[k] += lk.item()
         el = time.time() - t_train
         if a.measure and step - t_start_step == a.measure:
             ps = el / a.measure
@@ -289,10 +313,12 @@ def main():
             return
         if step % a.log_every == 0:
             ps = el / (step - t_start_step)
-            print("step %d/%d (epoch %.2f) loss %.4f lr %.2e  %.2f s/step, %.1f min elapsed, ~%.1f min to go" % (
-                step, total, step / steps_per_epoch, run_loss / run_n, sched.get_last_lr()[0], ps, el / 60,
-                ps * (total - step) / 60), flush=True)
+            print("step %d/%d (epoch %.2f) loss %.4f (exits %s) lr %.2e  %.2f s/step, %.1f min elapsed, ~%.1f min "
+                  "to go" % (step, total, step / steps_per_epoch, run_loss / run_n,
+                             " ".join("%.3f" % (v / run_n) for v in run_exit), sched.get_last_lr()[0], ps, el / 60,
+                             ps * (total - step) / 60), flush=True)
             run_loss, run_n = 0.0, 0
+            run_exit = [0.0] * len(exit_layers)
         if step in evals:
             te = time.time()
             accs = T.evaluate(model, ho_c, ho_y)
