@@ -41,7 +41,14 @@ else ifeq ($(ARCH),aarch64)
 endif
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 
-TEST_SRC := $(wildcard tests/*.c) kernels/ref.c
+# tests/isa/<isa>/: the vector-layer probes, built with their ISA's flags like the kernels they probe.
+TEST_ISA_SRC := tests/isa/scalar/vec_probe.c
+ifeq ($(ARCH),x86_64)
+  TEST_ISA_SRC += tests/isa/x86/avx2/vec_probe.c tests/isa/x86/avx512/vec_probe.c
+else ifeq ($(ARCH),aarch64)
+  TEST_ISA_SRC += tests/isa/arm/neon/vec_probe.c
+endif
+TEST_SRC := $(wildcard tests/*.c) kernels/ref.c $(TEST_ISA_SRC)
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
 # bench/bench_*.c are programs; the other bench/*.c are their shared code.
 BENCH_SRC := $(wildcard bench/bench_*.c)
@@ -53,24 +60,16 @@ LIB := $(BUILD)/librtj.a
 RUN := $(BUILD)/rtj-run
 TESTS := $(BUILD)/tests/rtj_tests
 
-.PHONY: all test test-native test-aarch64 test-cli test-models test-tsan bench clean install
+.PHONY: all test test-native test-emulated test-aarch64 test-cli test-models test-tsan bench clean install
 all: $(LIB) $(RUN)
 
-$(BUILD)/obj/arch/x86/avx2/%.o: arch/x86/avx2/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/obj/arch/x86/avx512/%.o: arch/x86/avx512/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/obj/arch/arm/neon/%.o: arch/arm/neon/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(NEON_FLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/obj/arch/arm/dotprod/%.o: arch/arm/dotprod/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(DOTPROD_FLAGS) -MMD -MP -c $< -o $@
+# A file's ISA flags follow from its folder, wherever it is (arch/, tests/isa/, bench/): .../x86/avx2/,
+# .../x86/avx512/, .../arm/neon/, .../arm/dotprod/ (or neondot/); every other file is portable C.
+isa_flags = $(strip $(if $(findstring /x86/avx512/,/$1),$(AVX512_FLAGS),$(if $(findstring /x86/avx2/,/$1),$(AVX2_FLAGS),\
+  $(if $(findstring /arm/neon/,/$1),$(NEON_FLAGS),$(if $(or $(findstring /arm/dotprod/,/$1),$(findstring /arm/neondot/,/$1)),$(DOTPROD_FLAGS))))))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(call isa_flags,$<) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -122,6 +121,52 @@ test-aarch64:
 	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose --filter '$(QEMU_FILTER)'; \
 	done
 
+# ---- emulated kernel sets -------------------------------------------------------------------------
+# Every kernel set compiled into the library runs in every `make test`: natively where this CPU has it,
+# otherwise here, its files compiled a second time against SIMDe (tests/emu/x86/immintrin.h: the real
+# header, SIMDe's native aliases, and a shim for the few intrinsics SIMDe 0.7.4 lacks) with the flags of
+# what the host does have, linked into a test binary whose CPU read adds the emulated features
+# (tests/emu/cpu_emulated.c), and the suite run on those sets and on the whole models under them.
+# Test build only: the library itself depends on nothing.
+EMU := $(BUILD)/emu
+ifeq ($(ARCH)-$(HOST_ARCH),x86_64-x86_64)
+  HOST_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+  host_has = $(if $(strip $(foreach f,$1,$(if $(filter $f,$(HOST_FLAGS)),,missing))),,yes)
+  HOST_AVX2 := $(call host_has,avx2 fma f16c)
+  HOST_AVX512 := $(if $(HOST_AVX2),$(call host_has,avx512f avx512dq avx512bw avx512vl))
+  HOST_VNNI := $(if $(HOST_AVX512),$(call host_has,avx512_vnni))
+  EMU_SETS := $(if $(HOST_AVX2),,avx2) $(if $(HOST_AVX512),,avx512) $(if $(HOST_VNNI),,avx512vnni)
+  # The widest ISA the host runs natively: SIMDe builds the emulated intrinsics from it.
+  EMU_BASE_FLAGS := $(if $(HOST_AVX512),$(filter-out -mavx512vnni,$(AVX512_FLAGS)),$(if $(HOST_AVX2),$(AVX2_FLAGS)))
+  EMU_FILES := $(if $(filter avx2,$(EMU_SETS)),$(wildcard arch/x86/avx2/*.c) tests/isa/x86/avx2/vec_probe.c) \
+    $(if $(filter avx512,$(EMU_SETS)),$(filter-out %vnni.c,$(wildcard arch/x86/avx512/*.c)) tests/isa/x86/avx512/vec_probe.c) \
+    $(if $(filter avx512vnni,$(EMU_SETS)),$(wildcard arch/x86/avx512/*vnni.c))
+endif
+EMU_OBJ := $(patsubst %.c,$(EMU)/obj/%.o,$(EMU_FILES))
+EMU_TEST_BIN := $(EMU)/tests/rtj_tests
+EMU_DEFS := $(foreach s,$(EMU_SETS),-DRTJ_EMU_$(shell echo $s | tr a-z A-Z)=1)
+# The emulated sets' own tests (name__<set>), and the whole-model and batch suites under the best of them.
+EMU_FILTER := @($(subst $(eval) ,|,$(foreach s,$(EMU_SETS),*/*__$s))|bert/*|batch/*)
+$(EMU)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(EMU_BASE_FLAGS) -Itests/emu/x86 -Wno-psabi -MMD -MP -c $< -o $@
+$(EMU)/obj/tests/emu/cpu_emulated.o: tests/emu/cpu_emulated.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(EMU_DEFS) -MMD -MP -c $< -o $@
+$(EMU_TEST_BIN): $(filter-out $(patsubst %.c,$(BUILD)/obj/%.o,$(EMU_FILES)),$(TEST_OBJ) $(LIB_OBJ)) $(EMU_OBJ) \
+                 $(EMU)/obj/tests/emu/cpu_emulated.o
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $^ -o $@ -Wl,--wrap=rtj_cpu_read $(TEST_LDLIBS) $(LDLIBS)
+
+test-emulated:
+ifeq ($(strip $(EMU_SETS)),)
+	@echo "== emulated kernel sets: none needed (this CPU runs every x86 set natively)"
+else
+	$(MAKE) $(EMU_TEST_BIN)
+	@echo "== emulated kernel sets ($(strip $(EMU_SETS))) under SIMDe"
+	$(EMU_TEST_BIN) -j$(TEST_JOBS) --verbose --filter '$(EMU_FILTER)'
+endif
+
 # The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).
 # Contexts on one model from several threads, under ThreadSanitizer (a build of its own; Criterion does
 # not start under TSan, so this is a plain program).
@@ -163,4 +208,4 @@ install: $(LIB) $(RUN)
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(EMU)/obj -name '*.d' 2>/dev/null)

@@ -33,6 +33,38 @@ bool rtj_cpu_has_avx512_vnni(const rtj_cpu_info *cpu)
     return rtj_cpu_can_run(cpu, RTJ_ISA_AVX512) && cpu->avx512vnni;
 }
 
+bool rtj_cpu_has_set(const rtj_cpu_info *cpu, enum rtj_kernel_set set)
+{
+    switch (set) {
+    case RTJ_SET_scalar:
+        return true;
+    case RTJ_SET_avx2:
+        return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2);
+    case RTJ_SET_avx512:
+        return rtj_cpu_can_run(cpu, RTJ_ISA_AVX512);
+    case RTJ_SET_avx512vnni:
+        return rtj_cpu_has_avx512_vnni(cpu);
+    case RTJ_SET_neon:
+        return rtj_cpu_can_run(cpu, RTJ_ISA_NEON);
+    case RTJ_SET_neondot:
+        return rtj_cpu_can_run(cpu, RTJ_ISA_NEON) && cpu->dotprod;
+    default:
+        return false;
+    }
+}
+
+static const char *const set_names[RTJ_SET_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "neondot"};
+
+const char *rtj_kernel_set_name(enum rtj_kernel_set set)
+{
+    return (unsigned)set < RTJ_SET_COUNT ? set_names[set] : "?";
+}
+
+bool rtj_isa_includes(enum rtj_isa table, enum rtj_isa kernel)
+{
+    return kernel == RTJ_ISA_SCALAR || kernel == table || (table == RTJ_ISA_AVX512 && kernel == RTJ_ISA_AVX2);
+}
+
 static const char *const isa_names[RTJ_ISA_COUNT] = {"auto", "scalar", "avx2", "avx512", "neon"};
 
 const char *rtj_isa_name(enum rtj_isa isa)

@@ -30,6 +30,24 @@ bool rtj_cpu_can_run(const rtj_cpu_info *cpu, enum rtj_isa isa);
 /* AVX-512 VNNI (vpdpbusd on zmm) usable: a capability of its own, for the INT8 kernels. */
 bool rtj_cpu_has_avx512_vnni(const rtj_cpu_info *cpu);
 
+/* Kernel sets: the capability a kernel needs beyond its ISA's table (VNNI, dotprod are capabilities of their
+ * own). The lower-case names are the kernels' name suffixes (kernels/kernel_list.h pastes them), so
+ * RTJ_SET_##suffix names a kernel's set. */
+enum rtj_kernel_set {
+    RTJ_SET_scalar = 0,
+    RTJ_SET_avx2,
+    RTJ_SET_avx512,
+    RTJ_SET_avx512vnni,
+    RTJ_SET_neon,
+    RTJ_SET_neondot,
+    RTJ_SET_COUNT
+};
+bool rtj_cpu_has_set(const rtj_cpu_info *cpu, enum rtj_kernel_set set);
+const char *rtj_kernel_set_name(enum rtj_kernel_set set);
+/* A table of ISA `table` may use kernels written for ISA `kernel`: scalar everywhere, its own, and AVX2's
+ * inside AVX-512 (an AVX-512 CPU runs AVX2 code). */
+bool rtj_isa_includes(enum rtj_isa table, enum rtj_isa kernel);
+
 const char *rtj_isa_name(enum rtj_isa isa);
 /* "scalar", "avx2", "avx512", "neon" -> the ISA; RTJ_ISA_AUTO for anything else. */
 enum rtj_isa rtj_isa_from_name(const char *name);

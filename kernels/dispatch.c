@@ -1,100 +1,120 @@
-/* One table per ISA, the pure choice among them, and the process's table filled once. */
+/* The kernel tables built from the kernel lists (kernel_list.h), the pure choice among them, and the
+ * process's table filled once. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "kernel_list.h"
 
-#define VEC_KERNELS(isa)                                                                                \
-    .f32_softmax = rtj_f32_softmax__##isa, .f32_layernorm = rtj_f32_layernorm__##isa,                   \
-    .f32_gelu = rtj_f32_gelu__##isa, .f32_tanh = rtj_f32_tanh__##isa, .f32_embed = rtj_f32_embed__##isa, \
-    .q8_quantize = rtj_q8_quantize_rows__##isa
-#define GEMM_UKERNEL(fn, mr_, nr_, kc_, mc_)                                                            \
-    .f32_gemm_ukernel = fn, .f32_gemm_ukernel_name = #fn, .f32_gemm_mr = mr_, .f32_gemm_nr = nr_,       \
-    .f32_gemm_kc = kc_, .f32_gemm_mc = mc_
+/* The lists as data, in list order. */
+typedef struct f32_gemm_item {
+    rtj_kernel_entry e;
+    rtj_f32_gemm_ukernel_fn fn;
+    size_t kc, mc;
+} f32_gemm_item;
+typedef struct q8_gemm_item {
+    rtj_kernel_entry e;
+    rtj_q8_gemm_ukernel_fn fn;
+    int act_max;
+} q8_gemm_item;
+typedef struct row_item {
+    rtj_kernel_entry e;
+    const char *suffix;
+    rtj_q8_quantize_fn q8_quantize;
+    rtj_f32_softmax_fn softmax;
+    rtj_f32_layernorm_fn layernorm;
+    rtj_f32_unary_fn gelu, tanh;
+    rtj_f32_embed_fn embed;
+} row_item;
 
-#define Q8_GEMM_UKERNEL(fn, mr_, nr_, act_max_)                                                          \
-    .q8_gemm_ukernel = fn, .q8_gemm_ukernel_name = #fn, .q8_gemm_mr = mr_, .q8_gemm_nr = nr_,           \
-    .q8_act_max = act_max_
+#define F32_GEMM_ITEM(P, fn_, set_, isa_, mr_, nr_, kc_, mc_) \
+    {{#fn_, RTJ_SET_##set_, isa_, mr_, nr_}, fn_, kc_, mc_},
+#define Q8_GEMM_ITEM(P, fn_, set_, isa_, mr_, nr_, act_max_) {{#fn_, RTJ_SET_##set_, isa_, mr_, nr_}, fn_, act_max_},
+#define ROW_ITEM(P, sfx, set_, isa_)                                                                    \
+    {{"rtj_f32_*__" #sfx, RTJ_SET_##set_, isa_, 0, 0}, #sfx, rtj_q8_quantize_rows__##sfx,               \
+     rtj_f32_softmax__##sfx, rtj_f32_layernorm__##sfx, rtj_f32_gelu__##sfx, rtj_f32_tanh__##sfx,        \
+     rtj_f32_embed__##sfx},
+static const f32_gemm_item f32_gemm_items[] = {RTJ_F32_GEMM_UKERNELS(F32_GEMM_ITEM, ~)};
+static const q8_gemm_item q8_gemm_items[] = {RTJ_Q8_GEMM_UKERNELS(Q8_GEMM_ITEM, ~)};
+static const row_item row_items[] = {RTJ_F32_ROW_KERNELS(ROW_ITEM, ~)};
+#define COUNT(a) (sizeof a / sizeof a[0])
 
-/* KC and MC: the kc x NR W panel in L1/L2 and the MC x KC slice of A in L2 (1 MiB on Zen 4). The x86
- * values were measured with bench/bench_f32_gemm; the NEON ones are chosen by the same budget, unmeasured
- * (no aarch64 hardware here, and qemu timings mean nothing). */
-static const rtj_kernels table_scalar = {
-    .isa = RTJ_ISA_SCALAR, .name = "scalar",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_4x8__scalar, 4, 8, 256, 128),
-    Q8_GEMM_UKERNEL(rtj_q8_gemm_ukernel_4x16__scalar, 4, 16, 255), VEC_KERNELS(scalar)};
+/* The plain entries, for callers that walk the lists. */
+#define ENTRY(P, fn_, set_, isa_, mr_, nr_, ...) {#fn_, RTJ_SET_##set_, isa_, mr_, nr_},
+#define ROW_ENTRY(P, sfx, set_, isa_) {"rtj_f32_*__" #sfx, RTJ_SET_##set_, isa_, 0, 0},
+static const rtj_kernel_entry f32_gemm_entries[] = {RTJ_F32_GEMM_UKERNELS(ENTRY, ~)};
+static const rtj_kernel_entry q8_gemm_entries[] = {RTJ_Q8_GEMM_UKERNELS(ENTRY, ~)};
+static const rtj_kernel_entry row_entries[] = {RTJ_F32_ROW_KERNELS(ROW_ENTRY, ~)};
 
-#if defined(__x86_64__)
-static const rtj_kernels table_avx2 = {
-    .isa = RTJ_ISA_AVX2, .name = "avx2",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x16__avx2, 6, 16, 384, 192), VEC_KERNELS(avx2)};
-static const rtj_kernels table_avx512 = {
-    .isa = RTJ_ISA_AVX512, .name = "avx512",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_8x32__avx512, 8, 32, 384, 256), VEC_KERNELS(avx512)};
-#endif
-
-#if defined(__aarch64__)
-static const rtj_kernels table_neon = {
-    .isa = RTJ_ISA_NEON, .name = "neon",
-    GEMM_UKERNEL(rtj_f32_gemm_ukernel_6x12__neon, 6, 12, 256, 120), VEC_KERNELS(neon)};
-#endif
-
-/* The table built into this binary for an ISA, or NULL. */
-static const rtj_kernels *built_table(enum rtj_isa isa)
+const rtj_kernel_entry *rtj_kernel_list(enum rtj_kernel_family family, size_t *count)
 {
-    switch (isa) {
-    case RTJ_ISA_SCALAR:
-        return &table_scalar;
-#if defined(__x86_64__)
-    case RTJ_ISA_AVX2:
-        return &table_avx2;
-    case RTJ_ISA_AVX512:
-        return &table_avx512;
-#endif
-#if defined(__aarch64__)
-    case RTJ_ISA_NEON:
-        return &table_neon;
-#endif
+    switch (family) {
+    case RTJ_FAMILY_F32_ROWS:
+        *count = COUNT(row_entries);
+        return row_entries;
+    case RTJ_FAMILY_F32_GEMM:
+        *count = COUNT(f32_gemm_entries);
+        return f32_gemm_entries;
+    case RTJ_FAMILY_Q8_GEMM:
+        *count = COUNT(q8_gemm_entries);
+        return q8_gemm_entries;
     default:
+        *count = 0;
         return NULL;
     }
 }
 
-/* The INT8 kernel depends on capabilities beyond the table's ISA (VNNI, dotprod): chosen here.
- * An ISA without an INT8 kernel of its own runs the portable one. */
-static void set_q8(rtj_kernels *t, rtj_q8_gemm_ukernel_fn fn, const char *name, size_t mr, size_t nr, int act_max)
+const char *rtj_kernel_family_name(enum rtj_kernel_family family)
 {
-    t->q8_gemm_ukernel = fn;
-    t->q8_gemm_ukernel_name = name;
-    t->q8_gemm_mr = mr;
-    t->q8_gemm_nr = nr;
-    t->q8_act_max = act_max;
+    static const char *const names[RTJ_FAMILY_COUNT] = {"f32 rows", "f32 gemm", "q8 gemm"};
+    return (unsigned)family < RTJ_FAMILY_COUNT ? names[family] : "?";
 }
 
-static void choose_q8(const rtj_cpu_info *cpu, rtj_kernels *t)
+static void set_f32_gemm(rtj_kernels *t, const f32_gemm_item *g)
 {
-    (void)cpu;
-    set_q8(t, table_scalar.q8_gemm_ukernel, table_scalar.q8_gemm_ukernel_name, table_scalar.q8_gemm_mr,
-           table_scalar.q8_gemm_nr, table_scalar.q8_act_max);
-#if defined(__x86_64__)
-    /* x86 INT8: VNNI where the CPU has it (activations to 255: vpdpbusd has no int16 step); otherwise
-     * the AVX2 kernel, whose vpmaddubsw needs activations kept to 127 (see its file). */
-    if (t->isa == RTJ_ISA_AVX512 && rtj_cpu_has_avx512_vnni(cpu))
-        set_q8(t, rtj_q8_gemm_ukernel_8x32__avx512vnni, "rtj_q8_gemm_ukernel_8x32__avx512vnni", 8, 32, 255);
-    else if (t->isa == RTJ_ISA_AVX2 || t->isa == RTJ_ISA_AVX512)
-        set_q8(t, rtj_q8_gemm_ukernel_4x16__avx2, "rtj_q8_gemm_ukernel_4x16__avx2", 4, 16, 127);
-#endif
-#if defined(__aarch64__)
-    /* aarch64 INT8: SDOT where the CPU has dotprod (Armv8.2+), else widening SMLAL; both exact for
-     * activations to 255 (no int16 partial sums). */
-    if (t->isa == RTJ_ISA_NEON) {
-        if (cpu->dotprod)
-            set_q8(t, rtj_q8_gemm_ukernel_4x16__neondot, "rtj_q8_gemm_ukernel_4x16__neondot", 4, 16, 255);
-        else
-            set_q8(t, rtj_q8_gemm_ukernel_4x16__neon, "rtj_q8_gemm_ukernel_4x16__neon", 4, 16, 255);
-    }
-#endif
+    t->f32_gemm_ukernel = g->fn;
+    t->f32_gemm_ukernel_name = g->e.name;
+    t->f32_gemm_mr = g->e.mr;
+    t->f32_gemm_nr = g->e.nr;
+    t->f32_gemm_kc = g->kc;
+    t->f32_gemm_mc = g->mc;
+}
+
+static void set_q8(rtj_kernels *t, const q8_gemm_item *q)
+{
+    t->q8_gemm_ukernel = q->fn;
+    t->q8_gemm_ukernel_name = q->e.name;
+    t->q8_gemm_mr = q->e.mr;
+    t->q8_gemm_nr = q->e.nr;
+    t->q8_act_max = q->act_max;
+}
+
+/* ISA `isa`'s table for this CPU: its row kernels and FP32 GEMM (the first listed for the ISA), and the
+ * first listed INT8 kernel the table may use and the CPU runs. -1 when the ISA is not built in or the
+ * CPU cannot run it. */
+static int build_table(const rtj_cpu_info *cpu, enum rtj_isa isa, rtj_kernels *t)
+{
+    const row_item *r = NULL;
+    const f32_gemm_item *g = NULL;
+    const q8_gemm_item *q = NULL;
+    for (size_t i = 0; i < COUNT(row_items) && !r; i++)
+        if (row_items[i].e.isa == isa)
+            r = &row_items[i];
+    for (size_t i = 0; i < COUNT(f32_gemm_items) && !g; i++)
+        if (f32_gemm_items[i].e.isa == isa)
+            g = &f32_gemm_items[i];
+    for (size_t i = 0; i < COUNT(q8_gemm_items) && !q; i++)
+        if (rtj_isa_includes(isa, q8_gemm_items[i].e.isa) && rtj_cpu_has_set(cpu, q8_gemm_items[i].e.set))
+            q = &q8_gemm_items[i];
+    if (!r || !g || !q || !rtj_cpu_can_run(cpu, isa) || !rtj_cpu_has_set(cpu, r->e.set) ||
+        !rtj_cpu_has_set(cpu, g->e.set))
+        return -1;
+    *t = (rtj_kernels){.isa = isa, .name = rtj_isa_name(isa), .q8_quantize = r->q8_quantize,
+                       .f32_softmax = r->softmax, .f32_layernorm = r->layernorm, .f32_gelu = r->gelu,
+                       .f32_tanh = r->tanh, .f32_embed = r->embed};
+    set_f32_gemm(t, g);
+    set_q8(t, q);
+    return 0;
 }
 
 /* Best first. */
@@ -102,22 +122,18 @@ static const enum rtj_isa preference[] = {RTJ_ISA_AVX512, RTJ_ISA_AVX2, RTJ_ISA_
 
 int rtj_kernels_select(const rtj_cpu_info *cpu, enum rtj_isa force, rtj_kernels *out)
 {
+    rtj_kernels t;
     if (force != RTJ_ISA_AUTO) {
-        const rtj_kernels *t = built_table(force);
-        if (!t || !rtj_cpu_can_run(cpu, force))
+        if (build_table(cpu, force, &t) != 0)
             return -1;
-        *out = *t;
-        choose_q8(cpu, out);
+        *out = t;
         return 0;
     }
-    for (size_t i = 0; i < sizeof preference / sizeof preference[0]; i++) {
-        const rtj_kernels *t = built_table(preference[i]);
-        if (t && rtj_cpu_can_run(cpu, preference[i])) {
-            *out = *t;
-            choose_q8(cpu, out);
+    for (size_t i = 0; i < COUNT(preference); i++)
+        if (build_table(cpu, preference[i], &t) == 0) {
+            *out = t;
             return 0;
         }
-    }
     return -1; /* unreachable: scalar always runs */
 }
 
@@ -177,4 +193,38 @@ const rtj_kernels *rtj_kernels_for_isa(enum rtj_isa isa)
     if ((unsigned)isa >= RTJ_ISA_COUNT || isa == RTJ_ISA_AUTO)
         return NULL;
     return dispatch_isa_ok[isa] ? &dispatch_isa_tables[isa] : NULL;
+}
+
+int rtj_kernels_with(enum rtj_kernel_family family, size_t index, rtj_kernels *out)
+{
+    size_t n;
+    const rtj_kernel_entry *list = rtj_kernel_list(family, &n);
+    if (!list || index >= n)
+        return -1;
+    const rtj_kernels *base = rtj_kernels_for_isa(list[index].isa);
+    if (!base || !rtj_cpu_has_set(rtj_cpu_get(), list[index].set))
+        return -1;
+    rtj_kernels t = *base;
+    if (family == RTJ_FAMILY_F32_GEMM)
+        set_f32_gemm(&t, &f32_gemm_items[index]);
+    else if (family == RTJ_FAMILY_Q8_GEMM)
+        set_q8(&t, &q8_gemm_items[index]);
+    *out = t;
+    return 0;
+}
+
+int rtj_kernels_with_f32_gemm(rtj_f32_gemm_ukernel_fn fn, rtj_kernels *out)
+{
+    for (size_t i = 0; i < COUNT(f32_gemm_items); i++)
+        if (f32_gemm_items[i].fn == fn)
+            return rtj_kernels_with(RTJ_FAMILY_F32_GEMM, i, out);
+    return -1;
+}
+
+int rtj_kernels_with_q8_gemm(rtj_q8_gemm_ukernel_fn fn, rtj_kernels *out)
+{
+    for (size_t i = 0; i < COUNT(q8_gemm_items); i++)
+        if (q8_gemm_items[i].fn == fn)
+            return rtj_kernels_with(RTJ_FAMILY_Q8_GEMM, i, out);
+    return -1;
 }

@@ -115,6 +115,25 @@ const rtj_kernels *rtj_kernels_for_isa(enum rtj_isa isa);
 /* This CPU as read once (the same read the table came from). */
 const rtj_cpu_info *rtj_cpu_get(void);
 
+/* ---- The kernel lists (kernels/kernel_list.h) as data: walked by tests, benchmarks and the self-test -- */
+typedef struct rtj_kernel_entry {
+    const char *name;         /* the function's name */
+    enum rtj_kernel_set set;  /* what the CPU must offer */
+    enum rtj_isa isa;         /* the table it belongs to */
+    size_t mr, nr;            /* register tile (GEMMs; 0 for row kernels) */
+} rtj_kernel_entry;
+enum rtj_kernel_family { RTJ_FAMILY_F32_ROWS = 0, RTJ_FAMILY_F32_GEMM, RTJ_FAMILY_Q8_GEMM, RTJ_FAMILY_COUNT };
+/* The family's kernels built into this library, in preference order; *count set. */
+const rtj_kernel_entry *rtj_kernel_list(enum rtj_kernel_family family, size_t *count);
+const char *rtj_kernel_family_name(enum rtj_kernel_family family);
+/* The table of a listed kernel's ISA with that kernel in it (for row kernels: the ISA's table itself), if
+ * this CPU runs the kernel's set: how tests and benchmarks run every listed kernel, not only the one dispatch
+ * prefers (the AVX2 INT8 kernel on a VNNI CPU, plain NEON INT8 on a dotprod CPU). 0, or -1 (out untouched). */
+int rtj_kernels_with(enum rtj_kernel_family family, size_t index, rtj_kernels *out);
+/* The same, found by function (tests name kernels by their functions). */
+int rtj_kernels_with_f32_gemm(rtj_f32_gemm_ukernel_fn fn, rtj_kernels *out);
+int rtj_kernels_with_q8_gemm(rtj_q8_gemm_ukernel_fn fn, rtj_kernels *out);
+
 /* ---- Packed weights and the blocked GEMM driver -------------------------------------------------- */
 /* W [n, k] row-major as Hugging Face stores Linear weights ([out, in]), packed for one table's NR and KC:
  * for each K block kb (kc_b = min(KC, k - k0)), for each panel p of NR columns: kc_b x NR floats at

@@ -57,6 +57,38 @@ TEST_EACH_ISA(f32_elementwise, tanh_abs_error)
     free(x), free(y);
 }
 
+/* GELU and tanh over the whole range that reaches them: a dense grid on [-100, 100] (activations past 12
+ * are rare but real), and NaN, ±Inf: NaN stays NaN, gelu(+Inf) = +Inf, gelu(-Inf) = -0 (the limit),
+ * tanh(±Inf) = ±1 within its bound. Bounds as above. */
+TEST_EACH_ISA(f32_elementwise, gelu_tanh_full_range)
+{
+    const size_t n = 40001;
+    float *x = test_alloc(n * sizeof(float)), *g = test_alloc(n * sizeof(float)), *t = test_alloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        x[i] = -100.0f + 200.0f * (float)i / (float)(n - 1);
+    const float sp[] = {NAN, INFINITY, -INFINITY, -NAN, 3.0e38f, -3.0e38f};
+    for (size_t j = 0; j < sizeof sp / sizeof sp[0]; j++)
+        x[(j * 7919) % n] = sp[j];
+    kt->f32_gelu(n, x, g);
+    kt->f32_tanh(n, x, t);
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i])) {
+            cr_assert(isnan(g[i]) && isnan(t[i]), "%s: gelu/tanh(NaN) = %g / %g", kt->name, g[i], t[i]);
+            continue;
+        }
+        if (isinf(x[i])) {
+            cr_assert(x[i] > 0 ? g[i] == INFINITY : g[i] == 0, "%s: gelu(%g) = %g", kt->name, x[i], g[i]);
+            cr_assert(fabs(t[i] - (x[i] > 0 ? 1.0 : -1.0)) <= 2.5e-7, "%s: tanh(%g) = %.9g", kt->name, x[i], t[i]);
+            continue;
+        }
+        const double rg = rtj_f32_gelu__ref(x[i]), rt = rtj_f32_tanh__ref(x[i]);
+        cr_assert(fabs(g[i] - rg) <= 1.3e-7 * fabs(x[i]) + 4 * U_F32 * fabs(rg) + 1e-37, "%s gelu(%.9g) = %.9g, reference %.9g",
+                  kt->name, x[i], g[i], rg);
+        cr_assert(fabs(t[i] - rt) <= 2.5e-7, "%s tanh(%.9g) = %.9g, reference %.9g", kt->name, x[i], t[i], rt);
+    }
+    free(x), free(g), free(t);
+}
+
 /* Softmax: exp is within 2 ulp, the sum of n terms within n u, the division 1 u:
  * |err| <= (n + 8) u p + 1e-30 (masked entries are e^-87, not 0; both round to nothing beside 1). */
 TEST_EACH_ISA(f32_elementwise, softmax)

@@ -88,7 +88,7 @@ static void check_gemm(const rtj_kernels *kt, const gemm_case *g, uint64_t seed)
 }
 
 /* Every m up to MR+1 and n up to NR+1 (and two panels plus a tail), k around the K block. */
-TEST_EACH_ISA(f32_gemm, edge_grid)
+TEST_EACH_F32_GEMM(f32_gemm, edge_grid)
 {
     const size_t kc = kt->f32_gemm_kc, mr = kt->f32_gemm_mr, nr = kt->f32_gemm_nr;
     const size_t ks[] = {1, 2, 7, kc - 1, kc, kc + 1, 2 * kc, 2 * kc + 3};
@@ -105,7 +105,7 @@ TEST_EACH_ISA(f32_gemm, edge_grid)
 
 /* The shapes BERT-large and TinyBERT run (hidden 1024/312, FFN 4096/1200) and odd sizes from real models,
  * with M = 9 rows (one full micro-tile and a remainder on every ISA). */
-TEST_EACH_ISA(f32_gemm, model_shapes)
+TEST_EACH_F32_GEMM(f32_gemm, model_shapes)
 {
     static const size_t kn[][2] = {{1024, 1024}, {1024, 4096}, {4096, 1024}, {312, 312}, {312, 1200},
                                    {1200, 312},  {513, 257},   {257, 2323}, {26, 128},  {128, 26}};
@@ -117,7 +117,7 @@ TEST_EACH_ISA(f32_gemm, model_shapes)
 }
 
 /* M = 1 (a single token) and M = 0 / K = 0 degenerate products. */
-TEST_EACH_ISA(f32_gemm, degenerate)
+TEST_EACH_F32_GEMM(f32_gemm, degenerate)
 {
     gemm_case one = {1, 1000, 333, 333, 1000, RTJ_EPI_NONE, 1.0f, 1};
     check_gemm(kt, &one, 7);
@@ -179,7 +179,7 @@ TEST_EACH_ISA(f32_gemm, batched_heads)
 
 /* A row's result does not depend on how many rows the GEMM has or which tile row it lands on: the
  * property that makes an instance's logits independent of its batch (tests/test_batch.c). */
-TEST_EACH_ISA(f32_gemm, rows_independent_of_m)
+TEST_EACH_F32_GEMM(f32_gemm, rows_independent_of_m)
 {
     test_rng rng = {77};
     const size_t n = 2 * kt->f32_gemm_nr + 5, k = kt->f32_gemm_kc + 9, m = 2 * kt->f32_gemm_mr + 3;

@@ -139,7 +139,7 @@ static void check_q8_exact(const rtj_kernels *kt, size_t m, size_t n, size_t k, 
     free(w), free(qw), free(qa), free(acc), free(ref);
 }
 
-TEST_EACH_ISA(q8_gemm, exact_edge_grid)
+TEST_EACH_Q8_GEMM(q8_gemm, exact_edge_grid)
 {
     const size_t ks[] = {1, 2, 3, 4, 5, 7, 26, 63, 64, 65, 257};
     const size_t mr = kt->q8_gemm_mr, nr = kt->q8_gemm_nr;
@@ -150,7 +150,7 @@ TEST_EACH_ISA(q8_gemm, exact_edge_grid)
                 check_q8_exact(kt, m, n, ks[ki], seed++);
 }
 
-TEST_EACH_ISA(q8_gemm, exact_model_shapes)
+TEST_EACH_Q8_GEMM(q8_gemm, exact_model_shapes)
 {
     static const size_t kn[][2] = {{1024, 1024}, {1024, 4096}, {4096, 1024}, {312, 312}, {312, 1200},
                                    {1200, 312},  {26, 128},    {513, 257}};
@@ -162,7 +162,7 @@ TEST_EACH_ISA(q8_gemm, exact_model_shapes)
  * y = sa sw (acc - za sum_w) + bias, then GELU or + residual. The float epilogue rounds the integer
  * difference (exact below 2^24, else within u), the product of scales and the bias add: within
  * 4 u (|sa sw v| + |bias|) + u |y|, plus GELU's error (tests/test_f32_elementwise.c). */
-TEST_EACH_ISA(q8_gemm, dequant_epilogue)
+TEST_EACH_Q8_GEMM(q8_gemm, dequant_epilogue)
 {
     test_rng rng = {11};
     const size_t m = 7, n = 45, k = 130;
@@ -251,7 +251,7 @@ static void fake_quant_symmetric(size_t m, size_t k, const float *x, float *out)
  * (half of the s8 range unused) the whole asymmetric layer, weight error included, must beat symmetric s8
  * activations alone (measured 1.00% vs 1.17%; equal, 3.5%, on the symmetric outlier rows), which is why
  * rtj uses u8 with a zero point. */
-TEST_EACH_ISA(q8_gemm, linear_layer_accuracy_vs_fp32)
+TEST_EACH_Q8_GEMM(q8_gemm, linear_layer_accuracy_vs_fp32)
 {
     test_rng rng = {2024};
     const size_t m = 16, k = 1024, n = 256;

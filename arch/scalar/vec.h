@@ -30,9 +30,11 @@ static inline vf vf_fma(vf a, vf b, vf c) { return a * b + c; }
 static inline vf vf_abs(vf a) { return fabsf(a); }
 static inline vf vf_copysign(vf mag, vf sgn) { return copysignf(mag, sgn); }
 static inline vf vf_round(vf a) { return rintf(a); }
+/* n integral in [-126, 128] (vf_exp's clamp); a NaN n (from a NaN input) must not reach the int conversion,
+ * which C leaves undefined: it gives 2^0 and the NaN carries on through the other factor. */
 static inline vf vf_pow2i(vf n)
 {
-    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    uint32_t bits = (uint32_t)((n == n ? (int32_t)n : 0) + 127) << 23;
     float r;
     memcpy(&r, &bits, sizeof r);
     return r;
