@@ -29,7 +29,7 @@ LDLIBS := -lm -lpthread
 AVX2_FLAGS := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx512vnni
 NEON_FLAGS := -march=armv8-a
-DOTPROD_FLAGS := -march=armv8.2-a+dotprod
+NEONDOT_FLAGS := -march=armv8.2-a+dotprod
 
 PORTABLE_SRC := $(wildcard arch/*.c) $(wildcard arch/scalar/*.c) $(wildcard kernels/*.c) \
                 $(wildcard model/*.c) $(wildcard tokenizer/*.c)
@@ -37,7 +37,7 @@ PORTABLE_SRC := $(filter-out kernels/ref.c,$(PORTABLE_SRC))
 ifeq ($(ARCH),x86_64)
   ISA_SRC := $(wildcard arch/x86/avx2/*.c) $(wildcard arch/x86/avx512/*.c)
 else ifeq ($(ARCH),aarch64)
-  ISA_SRC := $(wildcard arch/arm/neon/*.c) $(wildcard arch/arm/dotprod/*.c)
+  ISA_SRC := $(wildcard arch/arm/neon/*.c) $(wildcard arch/arm/neondot/*.c)
 endif
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 
@@ -65,9 +65,9 @@ $(BUILD)/obj/arch/x86/avx512/%.o: arch/x86/avx512/%.c
 $(BUILD)/obj/arch/arm/neon/%.o: arch/arm/neon/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(NEON_FLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/obj/arch/arm/dotprod/%.o: arch/arm/dotprod/%.c
+$(BUILD)/obj/arch/arm/neondot/%.o: arch/arm/neondot/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(DOTPROD_FLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(NEONDOT_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -MMD -MP -c $< -o $@

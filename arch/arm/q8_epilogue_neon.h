@@ -1,7 +1,7 @@
 /* The epilogue shared by the NEON INT8 micro-kernels of 4x16 tiles (arch/arm/neon/q8_gemm_4x16.c and
- * arch/arm/dotprod/q8_gemm_4x16.c): dequantization, bias, residual, full and partial row stores. The
- * including file defines NR (16), Q8_ZA_SHIFT (the shift its accumulators carry: 0, or 128 for sdot) and
- * names its accumulators acc<i>_<0..3>. */
+ * arch/arm/neondot/q8_gemm_4x16.c): dequantization, bias, residual, full and partial row stores, and the
+ * store of a whole tile (Q8_STORE_4x16). The including file defines MR (4), NR (16), Q8_ZA_SHIFT (the
+ * shift its accumulators carry: 0, or 128 for sdot) and names its accumulators acc<i>_<0..3>. */
 #ifndef RTJ_Q8_EPILOGUE_NEON_H
 #define RTJ_Q8_EPILOGUE_NEON_H
 
@@ -75,5 +75,45 @@ static void finish_partial(const int32_t *t, size_t i, void *c, size_t nr, const
                   dequant4(vld1q_s32(t + 4 * j), j, epi->a_scale[i], epi->a_zero[i], epi, res ? rbuf : NULL));
     memcpy(c, ybuf, nr * sizeof(float));
 }
+
+/* The end of a 4x16 micro-kernel: its mr x nr tile stored from the accumulators (raw int32 when epi is
+ * NULL, else dequantized with the epilogue), then GELU. Expects mr, nr, c, ldc and epi in scope and raw
+ * accumulators unshifted. */
+#define Q8_STORE_4x16()                                                                                \
+    do {                                                                                               \
+        const float *res = epi && epi->op == RTJ_EPI_RESIDUAL ? epi->res : NULL;                       \
+        if (nr == NR && !epi) {                                                                        \
+            STORE_RAW(0);                                                                              \
+            if (mr > 1)                                                                                \
+                STORE_RAW(1);                                                                          \
+            if (mr > 2)                                                                                \
+                STORE_RAW(2);                                                                          \
+            if (mr > 3)                                                                                \
+                STORE_RAW(3);                                                                          \
+        } else if (nr == NR) {                                                                         \
+            FINISH_FULL(0);                                                                            \
+            if (mr > 1)                                                                                \
+                FINISH_FULL(1);                                                                        \
+            if (mr > 2)                                                                                \
+                FINISH_FULL(2);                                                                        \
+            if (mr > 3)                                                                                \
+                FINISH_FULL(3);                                                                        \
+        } else {                                                                                       \
+            /* memcpy is a call, which clobbers the q registers: the sums go to the stack first. */    \
+            int32_t tile[MR][NR];                                                                      \
+            STORE_TILE(0);                                                                             \
+            STORE_TILE(1);                                                                             \
+            STORE_TILE(2);                                                                             \
+            STORE_TILE(3);                                                                             \
+            const size_t csize = epi ? sizeof(float) : sizeof(int32_t);                                \
+            for (size_t i = 0; i < mr; i++)                                                            \
+                finish_partial(tile[i], i, (char *)c + i * ldc * csize, nr, epi,                       \
+                               res ? res + i * epi->ldres : NULL);                                     \
+        }                                                                                              \
+        /* GELU last, on stored rows (it needs the whole row of y; no accumulator is live now). */    \
+        if (epi && epi->op == RTJ_EPI_GELU)                                                            \
+            for (size_t i = 0; i < mr; i++)                                                            \
+                rtj_f32_gelu__neon(nr, (float *)c + i * ldc, (float *)c + i * ldc);                    \
+    } while (0)
 
 #endif

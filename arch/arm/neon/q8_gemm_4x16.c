@@ -98,37 +98,5 @@ void rtj_q8_gemm_ukernel_4x16__neon(size_t mr, size_t nr, size_t k_pad, const ui
         GROUP(w + 4 * NR, 4);
     }
 
-    const float *res = epi && epi->op == RTJ_EPI_RESIDUAL ? epi->res : NULL;
-    if (nr == NR && !epi) {
-        STORE_RAW(0);
-        if (mr > 1)
-            STORE_RAW(1);
-        if (mr > 2)
-            STORE_RAW(2);
-        if (mr > 3)
-            STORE_RAW(3);
-    } else if (nr == NR) {
-        FINISH_FULL(0);
-        if (mr > 1)
-            FINISH_FULL(1);
-        if (mr > 2)
-            FINISH_FULL(2);
-        if (mr > 3)
-            FINISH_FULL(3);
-    } else {
-        /* memcpy is a call, which clobbers the q registers: the sums go to the stack first. */
-        int32_t tile[MR][NR];
-        STORE_TILE(0);
-        STORE_TILE(1);
-        STORE_TILE(2);
-        STORE_TILE(3);
-        const size_t csize = epi ? sizeof(float) : sizeof(int32_t);
-        for (size_t i = 0; i < mr; i++)
-            finish_partial(tile[i], i, (char *)c + i * ldc * csize, nr, epi,
-                           res ? res + i * epi->ldres : NULL);
-    }
-    /* GELU last, on stored rows: it needs the whole row of y, and by now no accumulator is live. */
-    if (epi && epi->op == RTJ_EPI_GELU)
-        for (size_t i = 0; i < mr; i++)
-            rtj_f32_gelu__neon(nr, (float *)c + i * ldc, (float *)c + i * ldc);
+    Q8_STORE_4x16();
 }
