@@ -43,11 +43,16 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 
 TEST_SRC := $(wildcard tests/*.c) kernels/ref.c
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
-# bench/bench_*.c are programs; the other bench/*.c are their shared code.
+# bench/bench_*.c are programs; the other bench/*.c are their shared code, and bench/<isa>/*.c (the loops
+# that measure the machine's peaks) get their ISA's flags as arch/<isa>/*.c do.
 BENCH_SRC := $(wildcard bench/bench_*.c)
-BENCH_COMMON := bench/bench_common.c
-BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_COMMON) $(filter-out bench/bench_%,$(wildcard bench/*.c)))
-BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out $(BENCH_COMMON),$(BENCH_SRC)))
+ifeq ($(ARCH),x86_64)
+  BENCH_ISA_SRC := $(wildcard bench/x86/avx2/*.c) $(wildcard bench/x86/avx512/*.c)
+else ifeq ($(ARCH),aarch64)
+  BENCH_ISA_SRC := $(wildcard bench/arm/neon/*.c) $(wildcard bench/arm/neondot/*.c)
+endif
+BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out bench/bench_%,$(wildcard bench/*.c)) $(BENCH_ISA_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 LIB := $(BUILD)/librtj.a
 RUN := $(BUILD)/rtj-run
@@ -66,6 +71,18 @@ $(BUILD)/obj/arch/arm/neon/%.o: arch/arm/neon/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(NEON_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/obj/arch/arm/neondot/%.o: arch/arm/neondot/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NEONDOT_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/bench/x86/avx2/%.o: bench/x86/avx2/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVX2_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/bench/x86/avx512/%.o: bench/x86/avx512/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVX512_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/bench/arm/neon/%.o: bench/arm/neon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(NEON_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/bench/arm/neondot/%.o: bench/arm/neondot/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(NEONDOT_FLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
