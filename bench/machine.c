@@ -23,17 +23,13 @@
 static float fma_loop_c(long iters)
 {
     const float m = 0.999f, c = 0.001f;
-#define DECL(i) float a##i = (float)(i);
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
-#define STEP(i) a##i = a##i * m + c;
-        REP12(STEP)
-#undef STEP
-    }
     float s = 0;
+#define DECL(i) float a##i = (float)(i);
+#define STEP(i) a##i = a##i * m + c;
 #define SUM(i) s += a##i;
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     return s;
 }
@@ -177,17 +173,13 @@ static int usable_always(const rtj_cpu_info *cpu)
  * defined). Not an affine recurrence, so the compiler cannot fold the loop into a formula. */
 static float i8_loop_c(long iters)
 {
-#define DECL(i) uint32_t x##i = (uint32_t)(i) + 1u;
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
-#define STEP(i) x##i = x##i * 3u + 1u;
-        REP12(STEP)
-#undef STEP
-    }
     uint32_t s = 0;
+#define DECL(i) uint32_t x##i = (uint32_t)(i) + 1u;
+#define STEP(i) x##i = x##i * 3u + 1u;
 #define SUM(i) s += x##i;
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     return (float)s;
 }

@@ -14,6 +14,14 @@
 #include <stdint.h>
 
 #define REP12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+/* The body of every loop, given DECL(i) (declare chain i), STEP(i) (one step of chain i) and SUM(i) (fold
+ * chain i into the result): 12 chains declared, iters steps of all 12, the 12 folded. */
+#define PEAK_CHAINS(iters)                                                                              \
+    REP12(DECL)                                                                                         \
+    for (long it_ = 0; it_ < (iters); it_++) {                                                          \
+        REP12(STEP)                                                                                     \
+    }                                                                                                   \
+    REP12(SUM)
 
 /* Compilers need two nudges in the INT8 loops, given by empty asm statements that emit no instruction
  * (OPAQUE: "this register may have changed"):

@@ -1,7 +1,8 @@
-/* The epilogue shared by the NEON INT8 micro-kernels of 4x16 tiles (arch/arm/neon/q8_gemm_4x16.c and
- * arch/arm/neondot/q8_gemm_4x16.c): dequantization, bias, residual, full and partial row stores, and the
- * store of a whole tile (Q8_STORE_4x16). The including file defines MR (4), NR (16), Q8_ZA_SHIFT (the
- * shift its accumulators carry: 0, or 128 for sdot) and names its accumulators acc<i>_<0..3>. */
+/* What the NEON INT8 micro-kernels of 4x16 tiles (arch/arm/neon/q8_gemm_4x16.c and
+ * arch/arm/neondot/q8_gemm_4x16.c) share: their start (Q8_BEGIN_4x16), the epilogue (dequantization,
+ * bias, residual, full and partial row stores) and the store of a whole tile (Q8_STORE_4x16). The
+ * including file defines MR (4), NR (16) and Q8_ZA_SHIFT (the shift its accumulators carry: 0, or 128 for
+ * sdot); its kernel's parameters are named as in the kernel contract (a, lda, mr, nr, c, ldc, epi). */
 #ifndef RTJ_Q8_EPILOGUE_NEON_H
 #define RTJ_Q8_EPILOGUE_NEON_H
 
@@ -76,6 +77,33 @@ static void finish_partial(const int32_t *t, size_t i, void *c, size_t nr, const
     memcpy(c, ybuf, nr * sizeof(float));
 }
 
+/* The start of a 4x16 micro-kernel: row pointers a0..a3 into a (rows at or past mr read the last valid
+ * row: always mapped, and their sums are never stored) and the 16 accumulators acc<i>_<0..3>, zero. */
+#define ZERO_ROW(i)                                                                                    \
+    int32x4_t acc##i##_0 = vdupq_n_s32(0), acc##i##_1 = acc##i##_0, acc##i##_2 = acc##i##_0,           \
+              acc##i##_3 = acc##i##_0
+#define Q8_BEGIN_4x16()                                                                                \
+    const uint8_t *a0 = a;                                                                             \
+    const uint8_t *a1 = mr > 1 ? a0 + lda : a0;                                                        \
+    const uint8_t *a2 = mr > 2 ? a1 + lda : a1;                                                        \
+    const uint8_t *a3 = mr > 3 ? a2 + lda : a2;                                                        \
+    ZERO_ROW(0);                                                                                       \
+    ZERO_ROW(1);                                                                                       \
+    ZERO_ROW(2);                                                                                       \
+    ZERO_ROW(3)
+
+/* OP(i) for each row i < mr (mr >= 1). */
+#define Q8_EACH_ROW(OP)                                                                                \
+    do {                                                                                               \
+        OP(0);                                                                                         \
+        if (mr > 1)                                                                                    \
+            OP(1);                                                                                     \
+        if (mr > 2)                                                                                    \
+            OP(2);                                                                                     \
+        if (mr > 3)                                                                                    \
+            OP(3);                                                                                     \
+    } while (0)
+
 /* The end of a 4x16 micro-kernel: its mr x nr tile stored from the accumulators (raw int32 when epi is
  * NULL, else dequantized with the epilogue), then GELU. Expects mr, nr, c, ldc and epi in scope and raw
  * accumulators unshifted. */
@@ -83,21 +111,9 @@ static void finish_partial(const int32_t *t, size_t i, void *c, size_t nr, const
     do {                                                                                               \
         const float *res = epi && epi->op == RTJ_EPI_RESIDUAL ? epi->res : NULL;                       \
         if (nr == NR && !epi) {                                                                        \
-            STORE_RAW(0);                                                                              \
-            if (mr > 1)                                                                                \
-                STORE_RAW(1);                                                                          \
-            if (mr > 2)                                                                                \
-                STORE_RAW(2);                                                                          \
-            if (mr > 3)                                                                                \
-                STORE_RAW(3);                                                                          \
+            Q8_EACH_ROW(STORE_RAW);                                                                    \
         } else if (nr == NR) {                                                                         \
-            FINISH_FULL(0);                                                                            \
-            if (mr > 1)                                                                                \
-                FINISH_FULL(1);                                                                        \
-            if (mr > 2)                                                                                \
-                FINISH_FULL(2);                                                                        \
-            if (mr > 3)                                                                                \
-                FINISH_FULL(3);                                                                        \
+            Q8_EACH_ROW(FINISH_FULL);                                                                  \
         } else {                                                                                       \
             /* memcpy is a call, which clobbers the q registers: the sums go to the stack first. */    \
             int32_t tile[MR][NR];                                                                      \

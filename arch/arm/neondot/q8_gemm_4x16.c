@@ -29,10 +29,6 @@
 #define MR 4
 #define NR 16
 
-#define ZERO_ROW(i)                                                                                    \
-    int32x4_t acc##i##_0 = vdupq_n_s32(0), acc##i##_1 = acc##i##_0, acc##i##_2 = acc##i##_0,           \
-              acc##i##_3 = acc##i##_0
-
 /* Columns 4cb..4cb+3 of group g (lane g of the A slices), all rows: one W load, 4 SDOTs. */
 #define COLS(cb, g)                                                                                    \
     do {                                                                                               \
@@ -83,15 +79,7 @@ void rtj_q8_gemm_ukernel_4x16__neondot(size_t mr, size_t nr, size_t k_pad, const
 {
     (void)panel_stride; /* NR = one panel */
     const int8_t *const w0 = w;
-    /* Rows at or past mr read the last valid row: always mapped, and their sums are never stored. */
-    const uint8_t *a0 = a;
-    const uint8_t *a1 = mr > 1 ? a0 + lda : a0;
-    const uint8_t *a2 = mr > 2 ? a1 + lda : a1;
-    const uint8_t *a3 = mr > 3 ? a2 + lda : a2;
-    ZERO_ROW(0);
-    ZERO_ROW(1);
-    ZERO_ROW(2);
-    ZERO_ROW(3);
+    Q8_BEGIN_4x16();
 
     /* An odd number of groups (k_pad % 8 == 4): one goes alone first, with 4-byte A loads, so that the
      * 8-byte loads of the main loop end exactly at k_pad. */

@@ -6,17 +6,13 @@
 float bench_peak_f32_fmla__neon(long iters)
 {
     const float32x4_t m = vdupq_n_f32(0.999f), c = vdupq_n_f32(0.001f);
-#define DECL(i) float32x4_t a##i = vdupq_n_f32((float)(i));
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
-#define STEP(i) a##i = vfmaq_f32(c, a##i, m);
-        REP12(STEP)
-#undef STEP
-    }
     float32x4_t s = vdupq_n_f32(0.0f);
+#define DECL(i) float32x4_t a##i = vdupq_n_f32((float)(i));
+#define STEP(i) a##i = vfmaq_f32(c, a##i, m);
 #define SUM(i) s = vaddq_f32(s, a##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     return vaddvq_f32(s);
 }
@@ -26,20 +22,16 @@ float bench_peak_i8_smull_sadalp__neon(long iters)
 {
     int8x8_t a = vdup_n_s8(1), w = vdup_n_s8(3);
     OPAQUE_W(a);
+    int32x4_t s = vdupq_n_s32(0);
 #define DECL(i) int32x4_t x##i = vdupq_n_s32(i);
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
 #define STEP(i)                                                                                          \
     OPAQUE_W(w);                                                                                         \
     x##i = vpadalq_s16(x##i, vmull_s8(a, w));                                                            \
     OPAQUE_W(x##i);
-        REP12(STEP)
-#undef STEP
-    }
-    int32x4_t s = vdupq_n_s32(0);
 #define SUM(i) s = vaddq_s32(s, x##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     return bench_sum_lanes_s32x4(s);
 }

@@ -9,19 +9,15 @@ float bench_peak_i8_sdot__neondot(long iters)
     int8x16_t a = vdupq_n_s8(1), w = vdupq_n_s8(2);
     OPAQUE_W(a);
     OPAQUE_W(w);
+    int32x4_t s = vdupq_n_s32(0);
 #define DECL(i) int32x4_t x##i = vdupq_n_s32(i);
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
 #define STEP(i)                                                                                          \
     x##i = vdotq_s32(x##i, a, w);                                                                        \
     OPAQUE_W(x##i);
-        REP12(STEP)
-#undef STEP
-    }
-    int32x4_t s = vdupq_n_s32(0);
 #define SUM(i) s = vaddq_s32(s, x##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     return bench_sum_lanes_s32x4(s);
 }

@@ -6,17 +6,13 @@
 float bench_peak_f32_fma_ymm__avx2(long iters)
 {
     const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
-#define DECL(i) __m256 a##i = _mm256_set1_ps((float)(i));
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
-#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, c);
-        REP12(STEP)
-#undef STEP
-    }
     __m256 s = _mm256_setzero_ps();
+#define DECL(i) __m256 a##i = _mm256_set1_ps((float)(i));
+#define STEP(i) a##i = _mm256_fmadd_ps(a##i, m, c);
 #define SUM(i) s = _mm256_add_ps(s, a##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     float o[8];
     _mm256_storeu_ps(o, s);
@@ -31,20 +27,16 @@ float bench_peak_i8_maddubs_ymm__avx2(long iters)
     __m256i a = _mm256_set1_epi8(1), ones = _mm256_set1_epi16(1), w = _mm256_set1_epi8(3);
     OPAQUE_X(a);
     OPAQUE_X(ones);
+    __m256i s = _mm256_setzero_si256();
 #define DECL(i) __m256i x##i = _mm256_set1_epi32(i);
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
 #define STEP(i)                                                                                          \
     OPAQUE_X(w);                                                                                         \
     x##i = _mm256_add_epi32(x##i, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), ones));                  \
     OPAQUE_X(x##i);
-        REP12(STEP)
-#undef STEP
-    }
-    __m256i s = _mm256_setzero_si256();
 #define SUM(i) s = _mm256_add_epi32(s, x##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     int32_t o[8];
     _mm256_storeu_si256((__m256i *)o, s);

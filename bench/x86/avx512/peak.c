@@ -6,17 +6,13 @@
 float bench_peak_f32_fma_zmm__avx512(long iters)
 {
     const __m512 m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(0.001f);
-#define DECL(i) __m512 a##i = _mm512_set1_ps((float)(i));
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
-#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, c);
-        REP12(STEP)
-#undef STEP
-    }
     __m512 s = _mm512_setzero_ps();
+#define DECL(i) __m512 a##i = _mm512_set1_ps((float)(i));
+#define STEP(i) a##i = _mm512_fmadd_ps(a##i, m, c);
 #define SUM(i) s = _mm512_add_ps(s, a##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     float o[16];
     _mm512_storeu_ps(o, s);
@@ -33,19 +29,15 @@ float bench_peak_i8_vnni_ymm__avx512(long iters)
     __m256i a = _mm256_set1_epi8(1), w = _mm256_set1_epi8(2);
     OPAQUE_V(a);
     OPAQUE_V(w);
+    __m256i s = _mm256_setzero_si256();
 #define DECL(i) __m256i x##i = _mm256_set1_epi32(i);
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
 #define STEP(i)                                                                                          \
     x##i = _mm256_dpbusd_epi32(x##i, a, w);                                                              \
     OPAQUE_V(x##i);
-        REP12(STEP)
-#undef STEP
-    }
-    __m256i s = _mm256_setzero_si256();
 #define SUM(i) s = _mm256_add_epi32(s, x##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     int32_t o[8];
     _mm256_storeu_si256((__m256i *)o, s);
@@ -57,19 +49,15 @@ float bench_peak_i8_vnni_zmm__avx512(long iters)
     __m512i a = _mm512_set1_epi8(1), w = _mm512_set1_epi8(2);
     OPAQUE_V(a);
     OPAQUE_V(w);
+    __m512i s = _mm512_setzero_si512();
 #define DECL(i) __m512i x##i = _mm512_set1_epi32(i);
-    REP12(DECL)
-#undef DECL
-    for (long it = 0; it < iters; it++) {
 #define STEP(i)                                                                                          \
     x##i = _mm512_dpbusd_epi32(x##i, a, w);                                                              \
     OPAQUE_V(x##i);
-        REP12(STEP)
-#undef STEP
-    }
-    __m512i s = _mm512_setzero_si512();
 #define SUM(i) s = _mm512_add_epi32(s, x##i);
-    REP12(SUM)
+    PEAK_CHAINS(iters)
+#undef DECL
+#undef STEP
 #undef SUM
     int32_t o[16];
     _mm512_storeu_si512((void *)o, s);
