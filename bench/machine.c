@@ -15,8 +15,9 @@
 #include "peak_loops.h"
 #include "timing.h"
 
-/* ---- This machine: FP32 peak ----------------------------------------------------------------------------
- * The loops (bench/peak_loops.h) of every ISA this CPU runs; the machine's peak is the best. */
+/* ---- This machine: FP32 and INT8 peaks -------------------------------------------------------------------
+ * The loops (bench/peak_loops.h) of every ISA this CPU runs, each entered only after a runtime check; the
+ * machine's peak is the best. */
 #if !defined(__aarch64__)
 /* No FMA unit this code can use (x86-64 without AVX2, unknown architectures): plain C multiply-adds,
  * 2 FLOP each; the compiler may vectorise them with the baseline vector unit. */
@@ -36,7 +37,7 @@ static float fma_loop_c(long iters)
 #endif
 
 /* Median GFLOP/s of one loop: calibrated to about 50 ms a repeat (20 ms with --quick). */
-static double time_fma_loop(bench_peak_loop_fn fn, double flop_per_iter)
+static double time_loop(bench_peak_loop_fn fn, double flop_per_iter)
 {
     long iters = 1L << 16;
     for (;;) {
@@ -91,71 +92,18 @@ static machine_meas best_quiet(double (*measure)(void *), void *ctx)
     return best;
 }
 
-typedef struct fma_loop {
-    bench_peak_loop_fn fn;
-    double flop_per_iter;
-    const char *kernel, *isa;
-} fma_loop;
-
-static double measure_fma(void *p)
-{
-    const fma_loop *l = p;
-    return time_fma_loop(l->fn, l->flop_per_iter);
-}
-
-double bench_peak_f32_gflops(const char **kernel, const char **isa, double *other_load)
-{
-    static machine_meas peak = {-1, -1};
-    static const fma_loop *used;
-    /* Every loop this CPU runs; the machine's peak is the best. On Zen 4 ymm and zmm both reach
-     * 32 FLOP/cycle; on cores with two 512-bit FMA units zmm doubles it. */
-    static const fma_loop loops[] = {
-#if defined(__x86_64__)
-        {bench_peak_f32_fma_ymm__avx2, 12.0 * 8 * 2, "f32_fma_ymm", "avx2"},
-        {bench_peak_f32_fma_zmm__avx512, 12.0 * 16 * 2, "f32_fma_zmm", "avx512"},
-        {fma_loop_c, 12.0 * 2, "f32_mul_add_c", "scalar"},
-#elif defined(__aarch64__)
-        {bench_peak_f32_fmla__neon, 12.0 * 4 * 2, "f32_fmla_neon", "neon"},
-#else
-        {fma_loop_c, 12.0 * 2, "f32_mul_add_c", "scalar"},
-#endif
-    };
-    if (peak.value < 0) {
-        const rtj_cpu_info *cpu = rtj_cpu_get();
-        for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
-            const enum rtj_isa isa = rtj_isa_from_name(loops[i].isa);
-            /* the plain C loop only where no FMA loop could run */
-            if (!rtj_cpu_can_run(cpu, isa) || (isa == RTJ_ISA_SCALAR && used))
-                continue;
-            const machine_meas m = best_quiet(measure_fma, (void *)&loops[i]);
-            if (m.value > peak.value) {
-                peak = m;
-                used = &loops[i];
-            }
-        }
-    }
-    if (kernel)
-        *kernel = used ? used->kernel : "none";
-    if (isa)
-        *isa = used ? used->isa : "none";
-    if (other_load)
-        *other_load = peak.other_load;
-    return peak.value;
-}
-
-/* ---- This machine: INT8 peak ------------------------------------------------------------------------------
- * The loops (bench/peak_loops.h) of the instructions an INT8 GEMM is built from, each entered only where
- * this CPU runs it. */
-typedef struct i8_loop {
+/* One loop of bench/peak_loops.h (or of the plain C ones above), and when this CPU can run it. */
+typedef struct peak_loop {
     bench_peak_loop_fn fn;
     double ops_per_iter;
     const char *kernel, *isa, *what;
     int (*usable)(const rtj_cpu_info *cpu);
     int fallback; /* measured only where no loop before it could run */
-} i8_loop;
+} peak_loop;
 
 #if defined(__x86_64__)
 static int usable_avx2(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2); }
+static int usable_avx512(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_AVX512); }
 static int usable_vnni(const rtj_cpu_info *cpu) { return rtj_cpu_has_avx512_vnni(cpu); }
 #elif defined(__aarch64__)
 static int usable_neon(const rtj_cpu_info *cpu) { return rtj_cpu_can_run(cpu, RTJ_ISA_NEON); }
@@ -185,18 +133,82 @@ static float i8_loop_c(long iters)
 }
 #endif
 
-static double measure_i8(void *p)
+static double measure_loop(void *p)
 {
-    const i8_loop *l = p;
-    return time_fma_loop(l->fn, l->ops_per_iter);
+    const peak_loop *l = p;
+    return time_loop(l->fn, l->ops_per_iter);
+}
+
+/* The best of a list of loops, measured once. */
+typedef struct peak_found {
+    int done;
+    machine_meas meas;
+    const peak_loop *used;
+    char lacks[160]; /* the loops, fallbacks aside, this CPU cannot run: "i8_vnni_ymm, i8_vnni_zmm" */
+} peak_found;
+
+/* Measures every loop this CPU runs (a fallback only where none before it could) and keeps the best;
+ * then (every call) fills the outputs that are not NULL. */
+static double find_peak(const peak_loop *loops, size_t n, peak_found *f, const char **kernel, const char **isa,
+                        const char **what, double *other_load)
+{
+    if (!f->done) {
+        f->done = 1;
+        f->meas = (machine_meas){-1, -1};
+        const rtj_cpu_info *cpu = rtj_cpu_get();
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!loops[i].usable(cpu)) {
+                if (!loops[i].fallback && len < sizeof f->lacks)
+                    len += (size_t)snprintf(f->lacks + len, sizeof f->lacks - len, "%s%s", len ? ", " : "",
+                                            loops[i].kernel);
+                continue;
+            }
+            if (loops[i].fallback && f->used)
+                continue;
+            const machine_meas m = best_quiet(measure_loop, (void *)&loops[i]);
+            if (m.value > f->meas.value) {
+                f->meas = m;
+                f->used = &loops[i];
+            }
+        }
+    }
+    if (kernel)
+        *kernel = f->used ? f->used->kernel : "none";
+    if (isa)
+        *isa = f->used ? f->used->isa : "none";
+    if (what)
+        *what = f->used ? f->used->what : "none";
+    if (other_load)
+        *other_load = f->meas.other_load;
+    return f->meas.value;
+}
+
+double bench_peak_f32_gflops(const char **kernel, const char **isa, double *other_load)
+{
+    static peak_found found;
+    /* Every loop this CPU runs; the machine's peak is the best. On Zen 4 ymm and zmm both reach
+     * 32 FLOP/cycle; on cores with two 512-bit FMA units zmm doubles it. */
+    static const peak_loop loops[] = {
+#if defined(__x86_64__)
+        {bench_peak_f32_fma_ymm__avx2, 12.0 * 8 * 2, "f32_fma_ymm", "avx2", "AVX2 FMA on ymm", usable_avx2, 0},
+        {bench_peak_f32_fma_zmm__avx512, 12.0 * 16 * 2, "f32_fma_zmm", "avx512", "AVX-512 FMA on zmm",
+         usable_avx512, 0},
+        {fma_loop_c, 12.0 * 2, "f32_mul_add_c", "scalar", "multiply-adds in C", usable_always, 1},
+#elif defined(__aarch64__)
+        {bench_peak_f32_fmla__neon, 12.0 * 4 * 2, "f32_fmla_neon", "neon", "NEON fmla", usable_neon, 0},
+#else
+        {fma_loop_c, 12.0 * 2, "f32_mul_add_c", "scalar", "multiply-adds in C", usable_always, 1},
+#endif
+    };
+    return find_peak(loops, sizeof loops / sizeof loops[0], &found, kernel, isa, NULL, other_load);
 }
 
 double bench_peak_i8_gops(const char **kernel, const char **isa, const char **what, const char **not_run,
                           double *other_load)
 {
-    static machine_meas peak = {-1, -1};
-    static const i8_loop *used;
-    static const i8_loop loops[] = {
+    static peak_found found;
+    static const peak_loop loops[] = {
 #if defined(__x86_64__)
         {bench_peak_i8_maddubs_ymm__avx2, 12.0 * 32 * 2, "i8_maddubs_ymm", "avx2",
          "AVX2 vpmaddubsw+vpmaddwd+vpaddd on ymm", usable_avx2, 0},
@@ -207,44 +219,16 @@ double bench_peak_i8_gops(const char **kernel, const char **isa, const char **wh
         {i8_loop_c, 12.0 * 2, "i32_mul_add_c", "scalar", "int32 multiply-adds in C", usable_always, 1},
 #elif defined(__aarch64__)
         {bench_peak_i8_sdot__neondot, 12.0 * 16 * 2, "i8_sdot_neon", "neon", "NEON dotprod sdot", usable_dotprod, 0},
-        {bench_peak_i8_smull_sadalp__neon, 12.0 * 8 * 2, "i8_smull_sadalp_neon", "neon", "NEON smull+sadalp (no dotprod)",
-         usable_neon, 1},
+        {bench_peak_i8_smull_sadalp__neon, 12.0 * 8 * 2, "i8_smull_sadalp_neon", "neon",
+         "NEON smull+sadalp (no dotprod)", usable_neon, 1},
 #else
         {i8_loop_c, 12.0 * 2, "i32_mul_add_c", "scalar", "int32 multiply-adds in C", usable_always, 1},
 #endif
     };
-    static char lacks[160];
-    if (peak.value < 0) {
-        const rtj_cpu_info *cpu = rtj_cpu_get();
-        size_t len = 0;
-        for (size_t i = 0; i < sizeof loops / sizeof loops[0]; i++) {
-            if (!loops[i].usable(cpu)) {
-                /* Said in the report, so a reader knows the peak is not the VNNI or dotprod one. */
-                if (!loops[i].fallback && len < sizeof lacks)
-                    len += (size_t)snprintf(lacks + len, sizeof lacks - len, "%s%s", len ? ", " : "",
-                                            loops[i].kernel);
-                continue;
-            }
-            if (loops[i].fallback && used)
-                continue;
-            const machine_meas m = best_quiet(measure_i8, (void *)&loops[i]);
-            if (m.value > peak.value) {
-                peak = m;
-                used = &loops[i];
-            }
-        }
-    }
-    if (kernel)
-        *kernel = used ? used->kernel : "none";
-    if (isa)
-        *isa = used ? used->isa : "none";
-    if (what)
-        *what = used ? used->what : "none";
-    if (other_load)
-        *other_load = peak.other_load;
-    if (not_run)
-        *not_run = lacks;
-    return peak.value;
+    const double v = find_peak(loops, sizeof loops / sizeof loops[0], &found, kernel, isa, what, other_load);
+    if (not_run) /* said in the report, so a reader knows the peak is not the VNNI or dotprod one */
+        *not_run = found.lacks;
+    return v;
 }
 
 void bench_report_peak_i8(double *peak)
