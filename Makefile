@@ -29,7 +29,7 @@ LDLIBS := -lm -lpthread
 AVX2_FLAGS := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx512vnni
 NEON_FLAGS := -march=armv8-a
-DOTPROD_FLAGS := -march=armv8.2-a+dotprod
+NEONDOT_FLAGS := -march=armv8.2-a+dotprod
 
 PORTABLE_SRC := $(wildcard arch/*.c) $(wildcard arch/scalar/*.c) $(wildcard kernels/*.c) \
                 $(wildcard model/*.c) $(wildcard tokenizer/*.c)
@@ -37,7 +37,7 @@ PORTABLE_SRC := $(filter-out kernels/ref.c,$(PORTABLE_SRC))
 ifeq ($(ARCH),x86_64)
   ISA_SRC := $(wildcard arch/x86/avx2/*.c) $(wildcard arch/x86/avx512/*.c)
 else ifeq ($(ARCH),aarch64)
-  ISA_SRC := $(wildcard arch/arm/neon/*.c) $(wildcard arch/arm/dotprod/*.c)
+  ISA_SRC := $(wildcard arch/arm/neon/*.c) $(wildcard arch/arm/neondot/*.c)
 endif
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 
@@ -50,11 +50,16 @@ else ifeq ($(ARCH),aarch64)
 endif
 TEST_SRC := $(wildcard tests/*.c) kernels/ref.c $(TEST_ISA_SRC)
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
-# bench/bench_*.c are programs; the other bench/*.c are their shared code.
+# bench/bench_*.c are programs; the other bench/*.c are their shared code, and bench/<isa>/*.c (the loops
+# that measure the machine's peaks) get their ISA's flags as arch/<isa>/*.c do.
 BENCH_SRC := $(wildcard bench/bench_*.c)
-BENCH_COMMON := bench/bench_common.c
-BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_COMMON) $(filter-out bench/bench_%,$(wildcard bench/*.c)))
-BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out $(BENCH_COMMON),$(BENCH_SRC)))
+ifeq ($(ARCH),x86_64)
+  BENCH_ISA_SRC := $(wildcard bench/x86/avx2/*.c) $(wildcard bench/x86/avx512/*.c)
+else ifeq ($(ARCH),aarch64)
+  BENCH_ISA_SRC := $(wildcard bench/arm/neon/*.c) $(wildcard bench/arm/neondot/*.c)
+endif
+BENCH_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out bench/bench_%,$(wildcard bench/*.c)) $(BENCH_ISA_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 LIB := $(BUILD)/librtj.a
 RUN := $(BUILD)/rtj-run
@@ -64,9 +69,9 @@ TESTS := $(BUILD)/tests/rtj_tests
 all: $(LIB) $(RUN)
 
 # A file's ISA flags follow from its folder, wherever it is (arch/, tests/isa/, bench/): .../x86/avx2/,
-# .../x86/avx512/, .../arm/neon/, .../arm/dotprod/ (or neondot/); every other file is portable C.
+# .../x86/avx512/, .../arm/neon/, .../arm/neondot/; every other file is portable C.
 isa_flags = $(strip $(if $(findstring /x86/avx512/,/$1),$(AVX512_FLAGS),$(if $(findstring /x86/avx2/,/$1),$(AVX2_FLAGS),\
-  $(if $(findstring /arm/neon/,/$1),$(NEON_FLAGS),$(if $(or $(findstring /arm/dotprod/,/$1),$(findstring /arm/neondot/,/$1)),$(DOTPROD_FLAGS))))))
+  $(if $(findstring /arm/neon/,/$1),$(NEON_FLAGS),$(if $(findstring /arm/neondot/,/$1),$(NEONDOT_FLAGS))))))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(call isa_flags,$<) -MMD -MP -c $< -o $@

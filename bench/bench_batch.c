@@ -1,5 +1,6 @@
 /* The layer scheduler on real sentences (random weights): throughput and mean batch latency for
- * (a) padded batches without exit (every instance padded to the longest, masked: how padded engines run),
+ * (a) padded batches without exit (every instance padded with [PAD] to the longest of its batch: how
+ *     padded engines run; built here and run through the public API, see pad_corpus),
  * (b) packed batches without exit (all tokens stacked, no padding), and (c) packed batches with
  * per-instance early exit at a few thresholds; batch sizes 1, 8 and 32, 1 and 2 threads, TinyBERT and
  * BERT-large shapes, on the SST-2 dev sentences and SNLI test pairs of ../shared/data.
@@ -9,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/context.h"
+#include "../include/rtj.h"
+#include "../include/rtj_tokenizer.h"
 #include "bench_common.h"
 #include "random_model.h"
 
@@ -50,7 +52,7 @@ static void read_corpus(corpus *c, const char *name, const char *path, int pair,
             if (tab2)
                 *tab2 = '\0';
         }
-        if (rtj_tokenize(m->tok, line, strlen(line), b, b ? strlen(b) : 0, 512, &out) != RTJ_TOK_OK)
+        if (rtj_tokenize(rtj_model_tokenizer(m), line, strlen(line), b, b ? strlen(b) : 0, 512, &out) != RTJ_TOK_OK)
             exit(1);
         c->len[c->n] = out.n;
         c->ids[c->n] = malloc(out.n * sizeof(int32_t));
@@ -61,6 +63,40 @@ static void read_corpus(corpus *c, const char *name, const char *path, int pair,
     }
     rtj_tok_output_free(&out);
     fclose(f);
+}
+
+/* The padded baseline: each batch of `batch` instances padded with [PAD] tokens (type 0) to the longest
+ * of the batch, so a padded batch is n x longest token rows through every GEMM and longest x longest
+ * attention per instance, at full depth (no exit), as a padded engine runs it. The only work of a padded
+ * engine missing here is the attention mask's add (one float per score row entry, on the softmax's
+ * input): the public API has no mask, which changes what the padded instances answer but not what they
+ * cost, and the answers are not used. */
+static void pad_corpus(const corpus *c, size_t batch, int32_t pad_id, corpus *out)
+{
+    out->name = c->name;
+    out->n = c->n;
+    out->len = malloc(c->n * sizeof *out->len);
+    out->ids = malloc(c->n * sizeof *out->ids);
+    out->types = malloc(c->n * sizeof *out->types);
+    if (!out->len || !out->ids || !out->types)
+        exit(1);
+    for (size_t i = 0; i < c->n; i += batch) {
+        const size_t b = c->n - i < batch ? c->n - i : batch;
+        size_t longest = 0;
+        for (size_t j = i; j < i + b; j++)
+            longest = c->len[j] > longest ? c->len[j] : longest;
+        for (size_t j = i; j < i + b; j++) {
+            out->len[j] = longest;
+            out->ids[j] = malloc(longest * sizeof(int32_t));
+            out->types[j] = calloc(longest, sizeof(int32_t));
+            if (!out->ids[j] || !out->types[j])
+                exit(1);
+            memcpy(out->ids[j], c->ids[j], c->len[j] * sizeof(int32_t));
+            memcpy(out->types[j], c->types[j], c->len[j] * sizeof(int32_t));
+            for (size_t t = c->len[j]; t < longest; t++)
+                out->ids[j][t] = pad_id;
+        }
+    }
 }
 
 static void free_corpus(corpus *c)
@@ -75,7 +111,6 @@ typedef struct run {
     const corpus *cp;
     size_t batch;
     float threshold;
-    int pad;
     rtj_result *res;
     double layers; /* mean layers run, from the last pass */
 } run;
@@ -88,8 +123,8 @@ static void run_all(void *p)
     for (size_t i = 0; i < r->cp->n; i += r->batch) {
         const size_t b = r->cp->n - i < r->batch ? r->cp->n - i : r->batch;
         rtj_classify_options o = {r->threshold, 0};
-        if (rtj_forward_batch(r->ctx, b, r->cp->len + i, (const int32_t *const *)r->cp->ids + i,
-                              (const int32_t *const *)r->cp->types + i, &o, r->pad, r->res) != RTJ_OK) {
+        if (rtj_classify_ids_batch(r->ctx, b, r->cp->len + i, (const int32_t *const *)r->cp->ids + i,
+                                   (const int32_t *const *)r->cp->types + i, &o, r->res) != RTJ_OK) {
             fprintf(stderr, "bench_batch: forward failed\n");
             exit(1);
         }
@@ -108,7 +143,6 @@ static int cmp_float(const void *a, const void *b)
 
 static void measure(const bench_shape *s, rtj_model *m, const corpus *cp, int threads)
 {
-    bench_model_set_threads(m, threads);
     rtj_context *ctx;
     if (rtj_context_new(m, &ctx) != RTJ_OK)
         exit(1);
@@ -122,8 +156,7 @@ static void measure(const bench_shape *s, rtj_model *m, const corpus *cp, int th
         rtj_classify_options all = {RTJ_NO_EARLY_EXIT, 1};
         for (size_t i = 0; i < cp->n; i++) {
             rtj_result r;
-            if (rtj_forward_batch(ctx, 1, cp->len + i, (const int32_t *const *)cp->ids + i,
-                                  (const int32_t *const *)cp->types + i, &all, 0, &r) != RTJ_OK)
+            if (rtj_classify_ids(ctx, cp->len[i], cp->ids[i], cp->types[i], &all, &r) != RTJ_OK)
                 exit(1);
             conf[i] = r.exits[0].probs[0] > r.exits[0].probs[1] ? r.exits[0].probs[0] : r.exits[0].probs[1];
         }
@@ -135,15 +168,20 @@ static void measure(const bench_shape *s, rtj_model *m, const corpus *cp, int th
     double tokens = 0;
     for (size_t i = 0; i < cp->n; i++)
         tokens += (double)cp->len[i];
+    const int32_t pad_id = rtj_vocab_special(rtj_tokenizer_vocab(rtj_model_tokenizer(m)), RTJ_TOKEN_PAD);
     for (size_t bi = 0; bi < 3; bi++) {
         double packed_full = 0;
+        corpus padded = {0};
+        if (batches[bi] > 1)
+            pad_corpus(cp, batches[bi], pad_id, &padded);
         for (int mode = 0; mode < 5; mode++) {
             /* mode 0: padded, no exit; 1: packed, no exit; 2..4: packed with exit at thresholds[mode - 2]. */
             if (batches[bi] == 1 && mode == 0)
                 continue; /* a batch of one has nothing to pad */
             if (bench_opt.quick && mode > 2)
                 continue;
-            run r = {ctx, cp, batches[bi], mode < 2 ? RTJ_NO_EARLY_EXIT : thresholds[mode - 2], mode == 0, res, 0};
+            run r = {ctx, mode == 0 ? &padded : cp, batches[bi], mode < 2 ? RTJ_NO_EARLY_EXIT : thresholds[mode - 2],
+                     res, 0};
             bench_result br;
             bench_time(run_all, &r, &br);
             const double seq_s = (double)cp->n / br.sec;
@@ -181,6 +219,8 @@ static void measure(const bench_shape *s, rtj_model *m, const corpus *cp, int th
                 printf("  other %.2f\n", br.other_load);
             }
         }
+        if (batches[bi] > 1)
+            free_corpus(&padded);
     }
     (void)tokens;
     free(res);
@@ -197,7 +237,8 @@ int main(int argc, char **argv)
     bench_report_machine("bench_batch: sequences/s over real sentences", 0, &peak, NULL);
     const bench_shape *shapes[] = {&bench_tinybert, &bench_bert_large};
     for (size_t si = 0; si < (bench_opt.quick ? 1 : 2); si++) {
-        rtj_model *m = bench_random_model(shapes[si], RTJ_DTYPE_FP32, 1);
+        bench_checkpoint *ck = bench_random_checkpoint(shapes[si]);
+        rtj_model *m = bench_checkpoint_load(ck, shapes[si]->num_exits, RTJ_DTYPE_FP32, 1);
         /* BERT-large takes about 1/40 s per SST-2 sentence: 32 sentences, SST-2 and 1 thread only, keep
          * its lines near ten seconds each (TinyBERT: the whole dev set, both corpora, 1 and 2 threads). */
         const size_t max = bench_opt.quick ? 16 : si == 0 ? 872 : 32;
@@ -205,12 +246,18 @@ int main(int argc, char **argv)
         read_corpus(&sst, "sst2", "../shared/data/sst2/glue_sst2_dev.tsv", 0, max, m);
         read_corpus(&snli, "snli", "../shared/data/snli/snli_test_becel.tsv", 1, max, m);
         for (int threads = 1; threads <= (bench_opt.quick || si == 1 ? 1 : 2); threads++) {
-            measure(shapes[si], m, &sst, threads);
+            /* Threads are a load option: a model of its own for each count (the corpora, tokenized once,
+             * do not depend on it). */
+            rtj_model *mt = threads == 1 ? m : bench_checkpoint_load(ck, shapes[si]->num_exits, RTJ_DTYPE_FP32, threads);
+            measure(shapes[si], mt, &sst, threads);
             if (!bench_opt.quick && si == 0)
-                measure(shapes[si], m, &snli, threads);
+                measure(shapes[si], mt, &snli, threads);
+            if (mt != m)
+                rtj_model_free(mt);
         }
         free_corpus(&sst), free_corpus(&snli);
         rtj_model_free(m);
+        bench_checkpoint_remove(ck);
     }
     return 0;
 }

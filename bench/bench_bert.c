@@ -37,23 +37,24 @@ static double gflop(const bench_shape *s, int layers, size_t n)
     return layers * (2.0 * n * (4 * h * h + 2 * h * f) + 4.0 * n * n * h) * 1e-9;
 }
 
-static void latency(const bench_shape *s, rtj_model *m, rtj_dtype dt, int threads, size_t n, double peak)
+/* full: the model with every exit, loaded with `threads`. Full depth first, then (at 128 tokens) each exit
+ * forced: a model loaded with the exits up to it only, so that the pass stops there. */
+static void latency(const bench_shape *s, const bench_checkpoint *ck, rtj_model *full, rtj_dtype dt, int threads,
+                    size_t n, double peak)
 {
-    bench_model_set_threads(m, threads);
-    rtj_context *c;
-    if (rtj_context_new(m, &c) != RTJ_OK) {
-        fprintf(stderr, "bench_bert: no context\n");
-        exit(1);
-    }
     int32_t *ids = malloc(n * sizeof *ids);
     for (size_t t = 0; t < n; t++)
         ids[t] = t == 0 ? 101 : t == n - 1 ? 102 : (int32_t)(1000 + (t * 7919) % 20000);
-    run_ctx r = {c, ids, n};
     for (int k = s->num_exits; k >= 1; k--) {
-        /* Full depth first, then each exit forced (the pass stops at it). */
         if (k < s->num_exits && (bench_opt.quick || n != 128))
             continue;
-        bench_model_limit_exits(m, k);
+        rtj_model *m = k == s->num_exits ? full : bench_checkpoint_load(ck, k, dt, threads);
+        rtj_context *c;
+        if (rtj_context_new(m, &c) != RTJ_OK) {
+            fprintf(stderr, "bench_bert: no context\n");
+            exit(1);
+        }
+        run_ctx r = {c, ids, n};
         bench_result br;
         bench_time(run_one, &r, &br);
         const int layers = s->exit_layers[k - 1] + 1;
@@ -63,7 +64,9 @@ static void latency(const bench_shape *s, rtj_model *m, rtj_dtype dt, int thread
             bench_rec_begin(&rec, "bert_e2e");
             bench_rec_str(&rec, "model", s->name);
             bench_rec_str(&rec, "dtype", dt == RTJ_DTYPE_INT8 ? "int8" : "fp32");
-            bench_rec_str(&rec, "isa", rtj_kernels_get()->name);
+            rtj_model_info info;
+            rtj_model_get_info(m, &info);
+            bench_rec_str(&rec, "isa", info.isa);
             bench_rec_int(&rec, "seq", (long long)n);
             bench_rec_int(&rec, "batch", 1);
             bench_rec_int(&rec, "threads", threads);
@@ -82,10 +85,11 @@ static void latency(const bench_shape *s, rtj_model *m, rtj_dtype dt, int thread
                    s->name, dt == RTJ_DTYPE_INT8 ? "int8" : "fp32", n, threads, what, layers, br.sec * 1e3,
                    br.min_sec * 1e3, gf, dt == RTJ_DTYPE_FP32 ? "FP32 peak " : "FP32-peak-equiv ", 100 * frac);
         }
+        rtj_context_free(c);
+        if (m != full)
+            rtj_model_free(m);
     }
-    bench_model_limit_exits(m, s->num_exits);
     free(ids);
-    rtj_context_free(c);
 }
 
 /* The child of load_time, a fresh process (exec, not just fork, so that none of the parent's memory
@@ -175,18 +179,23 @@ int main(int argc, char **argv)
     bench_report_machine("bench_bert: one sequence, batch 1", 0, &peak, NULL);
     const bench_shape *shapes[] = {&bench_tinybert, &bench_bert_large};
     const size_t seqs[] = {16, 32, 128};
-    for (size_t si = 0; si < (bench_opt.quick ? 1 : 2); si++)
+    for (size_t si = 0; si < (bench_opt.quick ? 1 : 2); si++) {
+        bench_checkpoint *ck = bench_random_checkpoint(shapes[si]);
         for (int dt = RTJ_DTYPE_FP32; dt <= RTJ_DTYPE_INT8; dt++) {
-            rtj_model *m = bench_random_model(shapes[si], (rtj_dtype)dt, 1);
-            for (int threads = 1; threads <= (bench_opt.quick ? 1 : 2); threads++)
+            const int max_threads = bench_opt.quick ? 1 : 2;
+            for (int threads = 1; threads <= max_threads; threads++) {
+                rtj_model *m = bench_checkpoint_load(ck, shapes[si]->num_exits, (rtj_dtype)dt, threads);
                 for (size_t q = 0; q < 3; q++) {
                     if (shapes[si] == &bench_bert_large && seqs[q] != 128 && threads == 2)
                         continue; /* the long model: short sequences at 1 thread only, to keep the run short */
-                    latency(shapes[si], m, (rtj_dtype)dt, threads, seqs[q], peak);
+                    latency(shapes[si], ck, m, (rtj_dtype)dt, threads, seqs[q], peak);
                 }
-            if (!bench_opt.quick || si == 0)
-                load_time(m, dt == RTJ_DTYPE_INT8 ? "int8" : "fp32");
-            rtj_model_free(m);
+                if (threads == max_threads && (!bench_opt.quick || si == 0))
+                    load_time(m, dt == RTJ_DTYPE_INT8 ? "int8" : "fp32");
+                rtj_model_free(m);
+            }
         }
+        bench_checkpoint_remove(ck);
+    }
     return 0;
 }

@@ -1,7 +1,9 @@
-/* What every microbenchmark shares: options, the walk over the ISA tables, the timer, this machine's
- * FP32 peak and memory bandwidth (measured, not assumed), the output (table or one JSON object per
- * line) and the peers, OpenBLAS and oneDNN, loaded with dlopen so they never become build dependencies.
- * Benchmark programs may exit on allocation failure: unlike the library, they own the process. */
+/* What every microbenchmark shares, one job a file: options and the walk over the ISA tables (options.c),
+ * the timer and the inputs (timing.c), this machine's FP32 and INT8 peaks and memory bandwidth, measured,
+ * not assumed (machine.c, with its loops in bench/<isa>/peak.c), the output, a table or one JSON object
+ * per line (output.c), and the peers, OpenBLAS and oneDNN, loaded with dlopen so they never become build
+ * dependencies (peers.c). Benchmark programs may exit on allocation failure: unlike the library, they own
+ * the process. */
 #ifndef RTJ_BENCH_COMMON_H
 #define RTJ_BENCH_COMMON_H
 

@@ -31,12 +31,9 @@ size_t rtj_f32_attention_scratch(const rtj_kernels *kt, size_t seq, size_t head_
 size_t rtj_f32_attention_worker_layout(const rtj_kernels *kt, size_t max_seq, size_t head_dim, float *base,
                                        size_t worker, rtj_f32_attention_worker_scratch *out)
 {
-    const size_t mask = line_floats(max_seq);
-    const size_t stride = mask + line_floats(rtj_f32_attention_scratch(kt, max_seq, head_dim));
-    if (out) {
-        out->mask = base + worker * stride;
-        out->scratch = out->mask + mask;
-    }
+    const size_t stride = line_floats(rtj_f32_attention_scratch(kt, max_seq, head_dim));
+    if (out)
+        out->scratch = base + worker * stride;
     return stride;
 }
 

@@ -197,11 +197,9 @@ typedef struct rtj_f32_attention_head_scratch {
  * parts laid out from scratch on into *out. */
 size_t rtj_f32_attention_head_layout(const rtj_kernels *kt, size_t seq, size_t head_dim, float *scratch,
                                      rtj_f32_attention_head_scratch *out);
-/* One thread's area when threads take heads in parallel, for sequences up to max_seq: a slot for the
- * additive key mask the caller may build (max_seq floats) and the head scratch, each rounded up to a
- * 64-byte line so that areas laid side by side never share one. */
+/* One thread's area when threads take heads in parallel, for sequences up to max_seq: the head scratch,
+ * rounded up to a 64-byte line so that areas laid side by side never share one. */
 typedef struct rtj_f32_attention_worker_scratch {
-    float *mask;    /* max_seq floats */
     float *scratch; /* rtj_f32_attention_scratch(kt, max_seq, head_dim) floats: attention_head's */
 } rtj_f32_attention_worker_scratch;
 /* Floats one thread's area takes (the stride between threads' areas); with out not NULL, also the area

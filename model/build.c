@@ -1,7 +1,7 @@
-/* Model construction, below the loaders: what load_hf.c, rtj_file_load.c (and the benchmarks' random
- * model) call to fill an rtj_model, and the one function that frees whatever they filled. It calls only
- * the kernels, the tokenizer and error.c, so the loaders depend on it and never the other way round
- * (api.c, on top, only dispatches to the loaders). */
+/* Model construction, below the loaders: what load_hf.c and rtj_file_load.c call to fill an rtj_model,
+ * and the one function that frees whatever they filled. It calls only the kernels, the tokenizer and
+ * error.c, so the loaders depend on it and never the other way round (api.c, on top, only dispatches to
+ * the loaders). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>

@@ -73,7 +73,7 @@ rtj_status rtj_context_reserve(rtj_context *c, size_t rows, size_t instances)
     if (instances > c->inst_cap) {
         const size_t n = instances;
         if (!regrow(&c->act, n * sizeof(size_t)) || !regrow(&c->act_off, n * sizeof(size_t)) ||
-            !regrow(&c->len, n * sizeof(size_t)) || !regrow(&c->lens, n * sizeof(size_t)) || !regrow(&c->valid, n * sizeof(size_t)) ||
+            !regrow(&c->len, n * sizeof(size_t)) || !regrow(&c->lens, n * sizeof(size_t)) ||
             !regrow(&c->answer, n * sizeof(int)) || !regrow(&c->layers_run, n * sizeof(int)) ||
             !regrow(&c->pooled, n * layers * h * 4) || !regrow(&c->cls, n * h * 4) ||
             !regrow(&c->cls_out, n * h * 4) || !regrow(&c->logits, n * ne * nl * 4) ||
@@ -95,7 +95,7 @@ void rtj_context_free(rtj_context *c)
         return;
     rtj_free(c->h), rtj_free(c->h1), rtj_free(c->qkv), rtj_free(c->attn), rtj_free(c->ffn), rtj_free(c->q8_scratch);
     rtj_free(c->attn_scratch), rtj_free(c->exit_x), rtj_free(c->iota);
-    rtj_free(c->act), rtj_free(c->act_off), rtj_free(c->len), rtj_free(c->lens), rtj_free(c->valid), rtj_free(c->answer);
+    rtj_free(c->act), rtj_free(c->act_off), rtj_free(c->len), rtj_free(c->lens), rtj_free(c->answer);
     rtj_free(c->layers_run), rtj_free(c->pooled), rtj_free(c->cls), rtj_free(c->cls_out), rtj_free(c->logits);
     rtj_free(c->probs), rtj_free(c->exit_out), rtj_free(c->ids_ptr), rtj_free(c->types_ptr);
     if (c->tok) {

@@ -18,7 +18,7 @@ struct rtj_context {
     float *ffn;             /* [rows, intermediate] */
     void *q8_scratch;       /* rtj_q8_quantized_act of the widest layer input */
 
-    float *attn_scratch;    /* one rtj_f32_attention_worker_scratch per thread (the mask: padded batches only) */
+    float *attn_scratch;    /* one rtj_f32_attention_worker_scratch per thread */
 
     /* Instances. */
     size_t inst_cap;
@@ -26,7 +26,6 @@ struct rtj_context {
     size_t *act_off;        /* their first row */
     size_t *len;            /* tokens of each instance (by input index) */
     size_t *lens;           /* rtj_classify_batch's token counts */
-    size_t *valid;          /* real tokens (< len only when padded) */
     int *answer, *layers_run;
     float *pooled;          /* [instances, layers, hidden]: pooled [CLS] of each layer an exit reads */
     float *cls, *cls_out;   /* [instances, hidden]: [CLS] rows gathered for the pooler, and its output */
@@ -42,11 +41,8 @@ struct rtj_context {
 /* Grows the buffers to hold `rows` token rows and `instances` instances. */
 rtj_status rtj_context_reserve(rtj_context *c, size_t rows, size_t instances);
 
-/* The batch forward pass behind every classify call: each instance leaves at its own exit. With pad = 1
- * every instance is padded to the longest with [PAD] tokens and masked, as padded engines run a batch
- * (for the benchmarks' baseline only). */
+/* The batch forward pass behind every classify call: each instance leaves at its own exit. */
 rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const int32_t *const *ids,
-                             const int32_t *const *types, const rtj_classify_options *opts, int pad,
-                             rtj_result *out);
+                             const int32_t *const *types, const rtj_classify_options *opts, rtj_result *out);
 
 #endif

@@ -119,7 +119,6 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
 typedef struct attention_job {
     rtj_context *c;
     size_t heads, d;
-    int pad;
 } attention_job;
 
 static void attention_task(void *arg, size_t task, size_t worker)
@@ -132,24 +131,17 @@ static void attention_task(void *arg, size_t task, size_t worker)
     const float *q = c->qkv + row * ld + col;
     rtj_f32_attention_worker_scratch ws;
     rtj_f32_attention_worker_layout(c->model->kt, c->max_tokens, j->d, c->attn_scratch, worker, &ws);
-    float *mask = NULL;
-    if (j->pad && c->valid[inst] < n) {
-        /* Padded baseline only: keys past the real tokens are masked as BERT's padding mask does. */
-        mask = ws.mask;
-        for (size_t t = 0; t < n; t++)
-            mask[t] = t < c->valid[inst] ? 0.0f : -10000.0f;
-    }
-    rtj_f32_attention_head(c->model->kt, n, j->d, q, ld, q + h, ld, q + 2 * h, ld, mask, c->attn + row * h + col, h,
+    rtj_f32_attention_head(c->model->kt, n, j->d, q, ld, q + h, ld, q + 2 * h, ld, NULL, c->attn + row * h + col, h,
                            ws.scratch);
 }
 
 /* One post-LayerNorm encoder layer over the rows in flight, in place in c->h. */
-static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nact, size_t rows, int pad)
+static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nact, size_t rows)
 {
     const rtj_model *m = c->model;
     const size_t h = (size_t)m->cfg.hidden, heads = (size_t)m->cfg.heads, ff = (size_t)m->cfg.intermediate;
     linear(c, &w->qkv, rows, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
-    attention_job aj = {c, heads, h / heads, pad};
+    attention_job aj = {c, heads, h / heads};
     rtj_pool_run(c->pool, nact * heads, attention_task, &aj);
     linear(c, &w->attn_out, rows, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
     layernorm(c, rows, c->h1, w->ln1_g, w->ln1_b);
@@ -244,8 +236,7 @@ static rtj_status check_input(const rtj_model *m, size_t n, const int32_t *ids, 
 }
 
 rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const int32_t *const *ids,
-                             const int32_t *const *types, const rtj_classify_options *opts, int pad,
-                             rtj_result *out)
+                             const int32_t *const *types, const rtj_classify_options *opts, rtj_result *out)
 {
     const rtj_model *m = c->model;
     const rtj_config *cfg = &m->cfg;
@@ -255,33 +246,25 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
         return RTJ_ERR_ARG;
     if (n == 0)
         return RTJ_OK;
-    size_t longest = 0, rows = 0;
+    size_t rows = 0;
     for (size_t i = 0; i < n; i++) {
         rtj_status s = check_input(m, lens[i], ids[i], types ? types[i] : NULL, c->max_tokens);
         if (s != RTJ_OK)
             return s;
-        longest = lens[i] > longest ? lens[i] : longest;
-    }
-    rows = pad ? n * longest : 0;
-    for (size_t i = 0; !pad && i < n; i++)
         rows += lens[i];
+    }
     rtj_status s = rtj_context_reserve(c, rows, n);
     if (s != RTJ_OK)
         return s;
     const size_t h = (size_t)cfg->hidden, ne = (size_t)cfg->num_exits;
-    const int32_t pad_ids[1] = {rtj_vocab_special(m->vocab, RTJ_TOKEN_PAD)};
     size_t row = 0;
     for (size_t i = 0; i < n; i++) {
         c->act[i] = i;
         c->act_off[i] = row;
-        c->valid[i] = lens[i];
-        c->len[i] = pad ? longest : lens[i];
+        c->len[i] = lens[i];
         c->answer[i] = -1;
         embed(c, lens[i], ids[i], types ? types[i] : NULL, c->h + row * h);
-        for (size_t t = lens[i]; t < c->len[i]; t++) /* padded baseline: [PAD] tokens at their positions */
-            m->kt->f32_embed(1, pad_ids, NULL, t, m->word_emb ? m->word_emb : c->h, m->pos_emb, m->type_emb, h,
-                             c->h + (row + t) * h, h); /* FP32 word table only: the baseline is FP32 */
-        row += c->len[i];
+        row += lens[i];
     }
     layernorm(c, rows, c->h, m->emb_ln_g, m->emb_ln_b);
 
@@ -289,7 +272,7 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
      * every instance goes on to the last exit, and its answer is still the one the threshold picks. */
     size_t nact = n, next_exit = 0;
     for (int l = 0; l < m->run_layers && nact > 0; l++) {
-        encoder_layer(c, &m->layer[l], nact, rows, pad);
+        encoder_layer(c, &m->layer[l], nact, rows);
         for (size_t a = 0; a < nact; a++)
             c->layers_run[c->act[a]] = l + 1;
         if (m->pool_needed[l])
@@ -347,7 +330,7 @@ rtj_status rtj_classify_ids(rtj_context *c, size_t n, const int32_t *ids, const 
 {
     if (!c || !ids || !out)
         return RTJ_ERR_ARG;
-    return rtj_forward_batch(c, 1, &n, &ids, types ? &types : NULL, opts, 0, out);
+    return rtj_forward_batch(c, 1, &n, &ids, types ? &types : NULL, opts, out);
 }
 
 rtj_status rtj_classify_ids_batch(rtj_context *c, size_t n, const size_t *lens, const int32_t *const *ids,
@@ -355,7 +338,7 @@ rtj_status rtj_classify_ids_batch(rtj_context *c, size_t n, const size_t *lens, 
 {
     if (!c || (n && (!lens || !ids || !out)))
         return RTJ_ERR_ARG;
-    return rtj_forward_batch(c, n, lens, ids, types, opts, 0, out);
+    return rtj_forward_batch(c, n, lens, ids, types, opts, out);
 }
 
 rtj_status rtj_classify_batch(rtj_context *c, size_t n, const char *const *texts, const char *const *pairs,
@@ -380,7 +363,7 @@ rtj_status rtj_classify_batch(rtj_context *c, size_t n, const char *const *texts
     }
     for (size_t i = 0; i < n; i++)
         lens[i] = c->tok[i].n;
-    s = rtj_forward_batch(c, n, lens, c->ids_ptr, c->types_ptr, opts, 0, out);
+    s = rtj_forward_batch(c, n, lens, c->ids_ptr, c->types_ptr, opts, out);
     for (size_t i = 0; s == RTJ_OK && i < n; i++)
         out[i].truncated = (int)(c->tok[i].truncated_a + c->tok[i].truncated_b);
     return s;

@@ -72,7 +72,7 @@ struct rtj_model {
 /* model/ in layers, each file calling only files below it (none calls back up):
  *   api.c                        public entry points: dispatches a load to one of the two loaders
  *   load_hf.c, rtj_file_load.c   the loaders;  rtj_file.c, config_write.c: the writers
- *   build.c                      model construction and freeing, shared by the loaders (and the benchmarks)
+ *   build.c                      model construction and freeing, shared by the loaders
  *   config.c, safetensors.c      what the loaders parse;  file_io.c: whole files read and replaced
  *   error.c, json.c              messages and the JSON reader, at the bottom
  * forward.c, context.c and pool.c run a built model and call none of the files above. */

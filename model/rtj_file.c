@@ -111,7 +111,7 @@ static char *meta_json(const rtj_model *m, size_t *len)
     return s;
 }
 
-static size_t align_up(size_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
+static size_t align_up(size_t x) { return (x + RTJ_FILE_ALIGN - 1) / RTJ_FILE_ALIGN * RTJ_FILE_ALIGN; }
 
 rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
 {
@@ -178,7 +178,7 @@ rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
     }
     hd.file_size = off;
     /* The checksum: header (checksum 0), metadata, vocabulary, padding, table, padding: [0, data_offset). */
-    static const char zeros[ALIGN];
+    static const char zeros[RTJ_FILE_ALIGN];
     uint64_t sum = fnv1a(FNV_OFFSET, &hd, sizeof hd);
     sum = fnv1a(sum, meta, meta_len);
     sum = fnv1a(sum, m->vocab_text, m->vocab_len);

@@ -8,7 +8,7 @@
 
 #define RTJ_FILE_MAGIC "RTJMODEL"
 #define RTJ_FILE_VERSION 1u
-#define ALIGN 64
+#define RTJ_FILE_ALIGN 64
 
 typedef struct file_header {
     char magic[8];

@@ -115,7 +115,7 @@ static rtj_status check_header(reader *r, size_t size)
         return BAD("%s: the header says %llu bytes but the file has %zu (truncated?)", r->path,
                    (unsigned long long)hd->file_size, size);
     if (hd->dtype > RTJ_DTYPE_INT8 || hd->f32_nr == 0 || hd->f32_kc == 0 || hd->f32_nr > 1024 ||
-        hd->table_count > 1000000 || hd->data_offset % ALIGN != 0 ||
+        hd->table_count > 1000000 || hd->data_offset % RTJ_FILE_ALIGN != 0 ||
         !within(hd->meta_offset, hd->meta_size, sizeof *hd, hd->data_offset) ||
         !within(hd->vocab_offset, hd->vocab_size, sizeof *hd, hd->data_offset) ||
         !within(hd->table_offset, hd->table_count * sizeof(file_entry), sizeof *hd, hd->data_offset) ||
@@ -133,7 +133,7 @@ static rtj_status check_header(reader *r, size_t size)
         const file_entry *e = &r->table[i];
         if (!memchr(e->name, '\0', sizeof e->name))
             return BAD("%s: tensor table entry %llu has no name", r->path, (unsigned long long)i);
-        if (e->offset % ALIGN != 0 || !within(e->offset, e->bytes, hd->data_offset, size))
+        if (e->offset % RTJ_FILE_ALIGN != 0 || !within(e->offset, e->bytes, hd->data_offset, size))
             return BAD("%s: tensor '%s' lies outside the file's data", r->path, e->name);
         /* Overlaps: written in order, so each tensor must start at or after the previous one's end. */
         if (i > 0 && e->offset < r->table[i - 1].offset + r->table[i - 1].bytes)

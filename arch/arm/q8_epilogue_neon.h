@@ -1,7 +1,8 @@
-/* The epilogue shared by the NEON INT8 micro-kernels of 4x16 tiles (arch/arm/neon/q8_gemm_4x16.c and
- * arch/arm/dotprod/q8_gemm_4x16.c): dequantization, bias, residual, full and partial row stores. The
- * including file defines NR (16), Q8_ZA_SHIFT (the shift its accumulators carry: 0, or 128 for sdot) and
- * names its accumulators acc<i>_<0..3>. */
+/* What the NEON INT8 micro-kernels of 4x16 tiles (arch/arm/neon/q8_gemm_4x16.c and
+ * arch/arm/neondot/q8_gemm_4x16.c) share: their start (Q8_BEGIN_4x16), the epilogue (dequantization,
+ * bias, residual, full and partial row stores) and the store of a whole tile (Q8_STORE_4x16). The
+ * including file defines MR (4), NR (16) and Q8_ZA_SHIFT (the shift its accumulators carry: 0, or 128 for
+ * sdot); its kernel's parameters are named as in the kernel contract (a, lda, mr, nr, c, ldc, epi). */
 #ifndef RTJ_Q8_EPILOGUE_NEON_H
 #define RTJ_Q8_EPILOGUE_NEON_H
 
@@ -75,5 +76,60 @@ static void finish_partial(const int32_t *t, size_t i, void *c, size_t nr, const
                   dequant4(vld1q_s32(t + 4 * j), j, epi->a_scale[i], epi->a_zero[i], epi, res ? rbuf : NULL));
     memcpy(c, ybuf, nr * sizeof(float));
 }
+
+/* The start of a 4x16 micro-kernel: row pointers a0..a3 into a (rows at or past mr read the last valid
+ * row: always mapped, and their sums are never stored) and the 16 accumulators acc<i>_<0..3>, zero. */
+#define ZERO_ROW(i)                                                                                    \
+    int32x4_t acc##i##_0 = vdupq_n_s32(0), acc##i##_1 = acc##i##_0, acc##i##_2 = acc##i##_0,           \
+              acc##i##_3 = acc##i##_0
+#define Q8_BEGIN_4x16()                                                                                \
+    const uint8_t *a0 = a;                                                                             \
+    const uint8_t *a1 = mr > 1 ? a0 + lda : a0;                                                        \
+    const uint8_t *a2 = mr > 2 ? a1 + lda : a1;                                                        \
+    const uint8_t *a3 = mr > 3 ? a2 + lda : a2;                                                        \
+    ZERO_ROW(0);                                                                                       \
+    ZERO_ROW(1);                                                                                       \
+    ZERO_ROW(2);                                                                                       \
+    ZERO_ROW(3)
+
+/* OP(i) for each row i < mr (mr >= 1). */
+#define Q8_EACH_ROW(OP)                                                                                \
+    do {                                                                                               \
+        OP(0);                                                                                         \
+        if (mr > 1)                                                                                    \
+            OP(1);                                                                                     \
+        if (mr > 2)                                                                                    \
+            OP(2);                                                                                     \
+        if (mr > 3)                                                                                    \
+            OP(3);                                                                                     \
+    } while (0)
+
+/* The end of a 4x16 micro-kernel: its mr x nr tile stored from the accumulators (raw int32 when epi is
+ * NULL, else dequantized with the epilogue), then GELU. Expects mr, nr, c, ldc and epi in scope and raw
+ * accumulators unshifted. */
+#define Q8_STORE_4x16()                                                                                \
+    do {                                                                                               \
+        const float *res = epi && epi->op == RTJ_EPI_RESIDUAL ? epi->res : NULL;                       \
+        if (nr == NR && !epi) {                                                                        \
+            Q8_EACH_ROW(STORE_RAW);                                                                    \
+        } else if (nr == NR) {                                                                         \
+            Q8_EACH_ROW(FINISH_FULL);                                                                  \
+        } else {                                                                                       \
+            /* memcpy is a call, which clobbers the q registers: the sums go to the stack first. */    \
+            int32_t tile[MR][NR];                                                                      \
+            STORE_TILE(0);                                                                             \
+            STORE_TILE(1);                                                                             \
+            STORE_TILE(2);                                                                             \
+            STORE_TILE(3);                                                                             \
+            const size_t csize = epi ? sizeof(float) : sizeof(int32_t);                                \
+            for (size_t i = 0; i < mr; i++)                                                            \
+                finish_partial(tile[i], i, (char *)c + i * ldc * csize, nr, epi,                       \
+                               res ? res + i * epi->ldres : NULL);                                     \
+        }                                                                                              \
+        /* GELU last, on stored rows (it needs the whole row of y; no accumulator is live now). */    \
+        if (epi && epi->op == RTJ_EPI_GELU)                                                            \
+            for (size_t i = 0; i < mr; i++)                                                            \
+                rtj_f32_gelu__neon(nr, (float *)c + i * ldc, (float *)c + i * ldc);                    \
+    } while (0)
 
 #endif

@@ -35,7 +35,7 @@ run() {   # name, minutes budget, then finetune.py arguments
 # layers 0 and 1 stay at the majority class in the joint model. The 1-layer model alone, at lr 3e-4, breaks
 # out after ~150 steps; so the joint model starts from a short such run (warm1: layer 0, pooler, exit 0).
 run warm1     5 --exit-layers 0 --keep-layers 1 --lr 3e-4 --head-lr 3e-3 --epochs 0.25 --eval-every 250
-run multiexit 50 --warm "$OUT/warm1" --exit-layers 0,1,3,5 --epochs 1.5
+run multiexit 40 --warm "$OUT/warm1" --exit-layers 0,1,3,5 --no-mix --epochs 1.25
 run standard  26 --exit-layers 5 --epochs 1
 run eff1      8 --exit-layers 0 --keep-layers 1 --lr 3e-4 --head-lr 3e-3 --epochs 1
 run eff2      12 --exit-layers 1 --keep-layers 2 --lr 3e-4 --head-lr 3e-3 --epochs 1

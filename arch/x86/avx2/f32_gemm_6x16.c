@@ -12,15 +12,10 @@
 #include <immintrin.h>
 
 #include "../../../kernels/kernel_list.h"
+#include "../../ukernel_common.h"
 
 #define MR 6
 #define NR 16
-
-#if defined(__GNUC__)
-#define RTJ_ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define RTJ_ALWAYS_INLINE static inline
-#endif
 
 /* Software prefetch of W, 8 KiB ahead (one line per 16 floats, 4 per 4 k steps): at 6 cycles per k
  * step that is ~750 cycles, more than an L3 or DRAM miss, for when W streams from memory (M <= 8: with
@@ -145,12 +140,7 @@ void rtj_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nr, size_t kc, const floa
                                      const float *w, float *c, size_t ldc, int accumulate,
                                      const rtj_f32_epi *epi)
 {
-    switch (mr) {
-    case 1: tile(1, nr, kc, a, lda, w, c, ldc, accumulate, epi); break;
-    case 2: tile(2, nr, kc, a, lda, w, c, ldc, accumulate, epi); break;
-    case 3: tile(3, nr, kc, a, lda, w, c, ldc, accumulate, epi); break;
-    case 4: tile(4, nr, kc, a, lda, w, c, ldc, accumulate, epi); break;
-    case 5: tile(5, nr, kc, a, lda, w, c, ldc, accumulate, epi); break;
-    default: tile(MR, nr, kc, a, lda, w, c, ldc, accumulate, epi); break;
-    }
+#define TILE(m) tile(m, nr, kc, a, lda, w, c, ldc, accumulate, epi)
+    RTJ_UKERNEL_SWITCH_MR(mr, MR, TILE)
+#undef TILE
 }

@@ -24,15 +24,10 @@
 #include <string.h>
 
 #include "../../../kernels/kernel_list.h"
+#include "../../ukernel_common.h"
 
 #define MR 4
 #define NR 16
-
-#if defined(__GNUC__)
-#define RTJ_ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define RTJ_ALWAYS_INLINE static inline
-#endif
 
 /* The 4 activation bytes of one k group, broadcast to all 8 lanes (vpbroadcastd from memory). */
 RTJ_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
@@ -157,10 +152,7 @@ void rtj_q8_gemm_ukernel_4x16__avx2(size_t mr, size_t nr, size_t k_pad, const ui
                                     const rtj_q8_epi *epi)
 {
     (void)panel_stride; /* NR = one panel */
-    switch (mr) {
-    case 1: tile(1, nr, k_pad, a, lda, w, c, ldc, epi); break;
-    case 2: tile(2, nr, k_pad, a, lda, w, c, ldc, epi); break;
-    case 3: tile(3, nr, k_pad, a, lda, w, c, ldc, epi); break;
-    default: tile(MR, nr, k_pad, a, lda, w, c, ldc, epi); break;
-    }
+#define TILE(m) tile(m, nr, k_pad, a, lda, w, c, ldc, epi)
+    RTJ_UKERNEL_SWITCH_MR(mr, MR, TILE)
+#undef TILE
 }

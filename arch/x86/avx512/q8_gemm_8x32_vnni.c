@@ -28,15 +28,10 @@
 #include <string.h>
 
 #include "../../../kernels/kernel_list.h"
+#include "../../ukernel_common.h"
 
 #define MR 8
 #define NR 32
-
-#if defined(__GNUC__)
-#define RTJ_ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define RTJ_ALWAYS_INLINE static inline
-#endif
 
 /* The 4 activation bytes of one k group, broadcast to all 16 lanes (vpbroadcastd from memory). */
 RTJ_ALWAYS_INLINE __m512i bcast4(const uint8_t *p)
@@ -162,32 +157,18 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, const int NP, size_t nr, size_t k_
 }
 
 /* One instantiation per (mr, panels): nr <= 16 must not read the second panel. */
-#define TILE_CASE(m)                                                                                    \
-    case m:                                                                                             \
+#define TILE(m)                                                                                         \
+    do {                                                                                                \
         if (two)                                                                                        \
             tile(m, 2, nr, k_pad, a, lda, w, panel_stride, c, ldc, epi);                                \
         else                                                                                            \
             tile(m, 1, nr, k_pad, a, lda, w, panel_stride, c, ldc, epi);                                \
-        break;
+    } while (0)
 
 void rtj_q8_gemm_ukernel_8x32__avx512vnni(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
                                           const int8_t *w, size_t panel_stride, void *c, size_t ldc,
                                           const rtj_q8_epi *epi)
 {
     const int two = nr > RTJ_Q8_PANEL;
-    switch (mr) {
-    TILE_CASE(1)
-    TILE_CASE(2)
-    TILE_CASE(3)
-    TILE_CASE(4)
-    TILE_CASE(5)
-    TILE_CASE(6)
-    TILE_CASE(7)
-    default:
-        if (two)
-            tile(MR, 2, nr, k_pad, a, lda, w, panel_stride, c, ldc, epi);
-        else
-            tile(MR, 1, nr, k_pad, a, lda, w, panel_stride, c, ldc, epi);
-        break;
-    }
+    RTJ_UKERNEL_SWITCH_MR(mr, MR, TILE)
 }

@@ -29,10 +29,6 @@
 #define MR 4
 #define NR 16
 
-#define ZERO_ROW(i)                                                                                    \
-    int32x4_t acc##i##_0 = vdupq_n_s32(0), acc##i##_1 = acc##i##_0, acc##i##_2 = acc##i##_0,           \
-              acc##i##_3 = acc##i##_0
-
 /* Columns 4cb..4cb+3 of group g (lane g of the A slices), all rows: one W load, 4 SDOTs. */
 #define COLS(cb, g)                                                                                    \
     do {                                                                                               \
@@ -77,22 +73,13 @@ static inline int8x8_t load4(const uint8_t *p)
         acc##i##_3 = vaddq_s32(acc##i##_3, ws3);                                                       \
     } while (0)
 
-/* A full-width row straight from the accumulators: vector code only, no calls. */
 void rtj_q8_gemm_ukernel_4x16__neondot(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
                                        const int8_t *w, size_t panel_stride, void *c, size_t ldc,
                                        const rtj_q8_epi *epi)
 {
     (void)panel_stride; /* NR = one panel */
     const int8_t *const w0 = w;
-    /* Rows at or past mr read the last valid row: always mapped, and their sums are never stored. */
-    const uint8_t *a0 = a;
-    const uint8_t *a1 = mr > 1 ? a0 + lda : a0;
-    const uint8_t *a2 = mr > 2 ? a1 + lda : a1;
-    const uint8_t *a3 = mr > 3 ? a2 + lda : a2;
-    ZERO_ROW(0);
-    ZERO_ROW(1);
-    ZERO_ROW(2);
-    ZERO_ROW(3);
+    Q8_BEGIN_4x16();
 
     /* An odd number of groups (k_pad % 8 == 4): one goes alone first, with 4-byte A loads, so that the
      * 8-byte loads of the main loop end exactly at k_pad. */
@@ -126,37 +113,5 @@ void rtj_q8_gemm_ukernel_4x16__neondot(size_t mr, size_t nr, size_t k_pad, const
         UNSHIFT_ROW(3);
     }
 
-    const float *res = epi && epi->op == RTJ_EPI_RESIDUAL ? epi->res : NULL;
-    if (nr == NR && !epi) {
-        STORE_RAW(0);
-        if (mr > 1)
-            STORE_RAW(1);
-        if (mr > 2)
-            STORE_RAW(2);
-        if (mr > 3)
-            STORE_RAW(3);
-    } else if (nr == NR) {
-        FINISH_FULL(0);
-        if (mr > 1)
-            FINISH_FULL(1);
-        if (mr > 2)
-            FINISH_FULL(2);
-        if (mr > 3)
-            FINISH_FULL(3);
-    } else {
-        /* memcpy is a call, which clobbers the q registers: the sums go to the stack first. */
-        int32_t tile[MR][NR];
-        STORE_TILE(0);
-        STORE_TILE(1);
-        STORE_TILE(2);
-        STORE_TILE(3);
-        const size_t csize = epi ? sizeof(float) : sizeof(int32_t);
-        for (size_t i = 0; i < mr; i++)
-            finish_partial(tile[i], i, (char *)c + i * ldc * csize, nr, epi,
-                           res ? res + i * epi->ldres : NULL);
-    }
-    /* GELU last, on stored rows: it needs the whole row of y, and by now no accumulator is live. */
-    if (epi && epi->op == RTJ_EPI_GELU)
-        for (size_t i = 0; i < mr; i++)
-            rtj_f32_gelu__neon(nr, (float *)c + i * ldc, (float *)c + i * ldc);
+    Q8_STORE_4x16();
 }
