@@ -15,6 +15,16 @@
 extern "C" {
 #endif
 
+/* The library's public calls: visible from librtj.so, which is built with -fvisibility=hidden so that
+ * nothing else is. */
+#ifndef RTJ_API
+#if defined(__GNUC__) || defined(__clang__)
+#define RTJ_API __attribute__((visibility("default")))
+#else
+#define RTJ_API
+#endif
+#endif
+
 typedef enum rtj_status {
     RTJ_OK = 0,
     RTJ_ERR_NOMEM,        /* an allocation failed */
@@ -27,7 +37,7 @@ typedef enum rtj_status {
     RTJ_ERR_INPUT,        /* the input cannot be classified (no tokens, token id out of range) */
 } rtj_status;
 
-const char *rtj_strerror(rtj_status status);
+RTJ_API const char *rtj_strerror(rtj_status status);
 
 /* Details of a failure: the code and a one-line message. */
 typedef struct rtj_error {
@@ -47,13 +57,13 @@ typedef struct rtj_load_options {
 
 /* Loads PATH: a directory with config.json, model.safetensors and vocab.txt, or an .rtj file.
  * opts NULL = FP32, all CPUs. On failure *out is NULL and err (if not NULL) says why. */
-rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err);
-void rtj_model_free(rtj_model *model);
+RTJ_API rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err);
+RTJ_API void rtj_model_free(rtj_model *model);
 
 /* Writes the loaded model as one .rtj file (config, vocabulary, labels, temperatures and the weights in
  * the dtype it was loaded with, packed for the kernels), through a temporary file renamed into place, so
  * PATH is never left half-written. Loading it maps the file and uses the weights where they lie. */
-rtj_status rtj_model_save(const rtj_model *model, const char *path, rtj_error *err);
+RTJ_API rtj_status rtj_model_save(const rtj_model *model, const char *path, rtj_error *err);
 
 /* What a loaded model is. Pointers stay valid while the model lives. */
 typedef struct rtj_model_info {
@@ -66,10 +76,15 @@ typedef struct rtj_model_info {
     rtj_dtype dtype;
     const char *isa;                /* the kernel set that runs it */
 } rtj_model_info;
-void rtj_model_get_info(const rtj_model *model, rtj_model_info *info);
+RTJ_API void rtj_model_get_info(const rtj_model *model, rtj_model_info *info);
 
-rtj_status rtj_context_new(const rtj_model *model, rtj_context **out);
-void rtj_context_free(rtj_context *ctx);
+/* The model's own tokenizer (its vocabulary and casing; include rtj_tokenizer.h to use it), the one
+ * classification uses: tokenizing with it and max_len = max_positions gives the ids a text is classified
+ * as. Borrowed: valid while the model lives. */
+RTJ_API const struct rtj_tokenizer *rtj_model_tokenizer(const rtj_model *model);
+
+RTJ_API rtj_status rtj_context_new(const rtj_model *model, rtj_context **out);
+RTJ_API void rtj_context_free(rtj_context *ctx);
 
 /* The threshold that never exits early: the forward pass runs to the last exit. */
 #define RTJ_NO_EARLY_EXIT (-1.0f)
@@ -101,22 +116,22 @@ typedef struct rtj_result {
 } rtj_result;
 
 /* Classifies a text, or a pair (text_pair not NULL), tokenized with the model's vocabulary. */
-rtj_status rtj_classify(rtj_context *ctx, const char *text, const char *text_pair,
-                        const rtj_classify_options *opts, rtj_result *out);
+RTJ_API rtj_status rtj_classify(rtj_context *ctx, const char *text, const char *text_pair,
+                                const rtj_classify_options *opts, rtj_result *out);
 /* Classifies a sequence of token ids as the model sees it ([CLS] ... [SEP] ...); types may be NULL
  * (all 0). n must be 1..max_positions and every id below vocab_size. */
-rtj_status rtj_classify_ids(rtj_context *ctx, size_t n, const int32_t *ids, const int32_t *types,
-                            const rtj_classify_options *opts, rtj_result *out);
+RTJ_API rtj_status rtj_classify_ids(rtj_context *ctx, size_t n, const int32_t *ids, const int32_t *types,
+                                    const rtj_classify_options *opts, rtj_result *out);
 
 /* Classifies n texts (pairs: pairs not NULL, pairs[i] the second text of texts[i]) as one packed batch:
  * no padding, and each instance leaves at its own exit. out[i] answers texts[i]; an instance's result is
  * the same, bit for bit, as when it is classified alone. */
-rtj_status rtj_classify_batch(rtj_context *ctx, size_t n, const char *const *texts, const char *const *pairs,
-                              const rtj_classify_options *opts, rtj_result *out);
+RTJ_API rtj_status rtj_classify_batch(rtj_context *ctx, size_t n, const char *const *texts, const char *const *pairs,
+                                      const rtj_classify_options *opts, rtj_result *out);
 /* The same for token-id sequences: lens[i] ids in ids[i]; types NULL or types[i] per instance. */
-rtj_status rtj_classify_ids_batch(rtj_context *ctx, size_t n, const size_t *lens, const int32_t *const *ids,
-                                  const int32_t *const *types, const rtj_classify_options *opts,
-                                  rtj_result *out);
+RTJ_API rtj_status rtj_classify_ids_batch(rtj_context *ctx, size_t n, const size_t *lens, const int32_t *const *ids,
+                                          const int32_t *const *types, const rtj_classify_options *opts,
+                                          rtj_result *out);
 
 #ifdef __cplusplus
 }
