@@ -1,0 +1,44 @@
+"""Shared fixtures: the repository (for rtj-run and the SST-2 dev set), the bundled model."""
+import os
+import pathlib
+import shutil
+
+import pytest
+
+import rtj
+
+ROOT = pathlib.Path(os.environ.get("RTJ_ROOT", pathlib.Path(__file__).resolve().parents[2]))
+
+
+def _find_sst2():
+    for p in (os.environ.get("RTJ_SST2"), ROOT.parent / "shared/data/sst2/glue_sst2_dev.tsv",
+              ROOT / "../shared/data/sst2/glue_sst2_dev.tsv"):
+        if p and os.path.isfile(p):
+            return str(p)
+    return None
+
+
+@pytest.fixture(scope="session")
+def rtj_run():
+    """The CLI to compare with: RTJ_RUN, ROOT/build/rtj-run, or rtj-run on PATH."""
+    for p in (os.environ.get("RTJ_RUN"), ROOT / "build/rtj-run", shutil.which("rtj-run")):
+        if p and os.access(p, os.X_OK):
+            return str(p)
+    pytest.fail("no rtj-run to compare with: run make, or set RTJ_RUN")
+
+
+@pytest.fixture(scope="session")
+def sst2_texts():
+    path = _find_sst2()
+    if path is None:
+        pytest.skip("SST-2 dev not found (set RTJ_SST2=/path/glue_sst2_dev.tsv)")
+    from rtj.cluster import read_corpus
+    texts, _ = read_corpus(path)
+    assert len(texts) == 872
+    return texts
+
+
+@pytest.fixture(scope="session")
+def model():
+    with rtj.Model(threads=1) as m:
+        yield m
