@@ -194,6 +194,12 @@ install: $(LIB) $(RUN) $(SHLIB)
 # tree with pkg-config, shared and static, run (tests/test_install.sh).
 test-install: $(LIB) $(RUN) $(SHLIB)
 	tests/test_install.sh
+
+# The Python package (python/) and its pytest tests, the Dask cluster test among them, in a venv made by
+# tools/test_python.sh (which installs what it needs; see docs/python.md).
+.PHONY: test-python
+test-python:
+	tools/test_python.sh
 # ---- end of shared library, pkg-config, install -------------------------------------------------------
 
 clean:
