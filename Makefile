@@ -184,7 +184,7 @@ install: $(LIB) $(RUN) $(SHLIB)
 	install -m 755 $(BUILD)/$(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SHLIB_NAME)
 	ln -sf $(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librtj.so
-	install -m 644 include/rtj.h include/rtj_tokenizer.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 include/rtj.h include/rtj_tokenizer.h include/rtj_api.h $(DESTDIR)$(INCLUDEDIR)/
 	if [ -e models/default.rtj ]; then install -m 644 models/default.rtj $(DESTDIR)$(PREFIX)/share/rtj/default.rtj; fi
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	  -e 's|@VERSION@|$(RTJ_VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' rtj.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/rtj.pc

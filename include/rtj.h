@@ -11,18 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rtj_api.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-/* The library's public calls: visible from librtj.so, which is built with -fvisibility=hidden so that
- * nothing else is. */
-#ifndef RTJ_API
-#if defined(__GNUC__) || defined(__clang__)
-#define RTJ_API __attribute__((visibility("default")))
-#else
-#define RTJ_API
-#endif
 #endif
 
 typedef enum rtj_status {

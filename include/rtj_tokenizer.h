@@ -11,17 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rtj_api.h"
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-/* Public calls (as in rtj.h). */
-#ifndef RTJ_API
-#if defined(__GNUC__) || defined(__clang__)
-#define RTJ_API __attribute__((visibility("default")))
-#else
-#define RTJ_API
-#endif
 #endif
 
 typedef enum rtj_tok_status {

@@ -10,28 +10,14 @@ set -u
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
 CC=${CC:-cc}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -15 | sed 's/^/     | /'; fi
-}
-# run NAME COMMAND...: passes when the command succeeds; its output is kept in $T/out.
-run() {
-    local name=$1
-    shift
-    if "$@" >"$T/out" 2>&1; then ok "$name"; else bad "$name" "$(cat "$T/out")"; fi
-}
+# shellcheck source=tests/checks.sh
+. tests/checks.sh
 
 PREFIX=/opt/rtj
 ROOT=$T/dest
 LIBDIR=$ROOT$PREFIX/lib
-run "make install DESTDIR=... PREFIX=$PREFIX" $MAKE --no-print-directory install DESTDIR="$ROOT" PREFIX=$PREFIX
-for f in bin/rtj-run lib/librtj.a lib/librtj.so lib/librtj.so.0 include/rtj.h include/rtj_tokenizer.h \
+try_cmd "make install DESTDIR=... PREFIX=$PREFIX" $MAKE --no-print-directory install DESTDIR="$ROOT" PREFIX=$PREFIX
+for f in bin/rtj-run lib/librtj.a lib/librtj.so lib/librtj.so.0 include/rtj.h include/rtj_tokenizer.h include/rtj_api.h \
     lib/pkgconfig/rtj.pc share/rtj/default.rtj; do
     if [ -e "$ROOT$PREFIX/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
 done
@@ -39,8 +25,8 @@ done
 # pkg-config reads the installed rtj.pc; PKG_CONFIG_SYSROOT_DIR puts DESTDIR in front of its paths.
 export PKG_CONFIG_PATH=$LIBDIR/pkgconfig PKG_CONFIG_SYSROOT_DIR=$ROOT
 version=$(grep -o '^RTJ_VERSION := .*' Makefile | cut -d' ' -f3)
-run "pkg-config --modversion rtj = $version" test "$(pkg-config --modversion rtj)" = "$version"
-run "pkg-config --cflags --libs rtj" pkg-config --cflags --libs rtj
+try_cmd "pkg-config --modversion rtj = $version" test "$(pkg-config --modversion rtj)" = "$version"
+try_cmd "pkg-config --cflags --libs rtj" pkg-config --cflags --libs rtj
 cflags_libs=$(pkg-config --cflags --libs rtj)
 static_libs=$(pkg-config --static --cflags --libs rtj)
 case $static_libs in *-lpthread*) ok "pkg-config --static adds -lm -lpthread: $static_libs" ;;
@@ -49,7 +35,7 @@ MODEL=$(pkg-config --variable=model rtj) # the sysroot (DESTDIR) already in fron
 [ -e "$MODEL" ] && ok "pkg-config --variable=model rtj names the installed model" || bad "model variable" "$MODEL"
 
 SONAME=$(readelf -d "$LIBDIR/librtj.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
-run "soname librtj.so.0" test "$SONAME" = "librtj.so.0"
+try_cmd "soname librtj.so.0" test "$SONAME" = "librtj.so.0"
 # Every exported (defined, dynamic) symbol is a public call: rtj_ and declared RTJ_API in include/*.h.
 nm -D --defined-only "$LIBDIR/librtj.so" | awk '{print $3}' | sort >"$T/exported"
 sed -n 's/^RTJ_API [^(]*[ *]\(rtj_[a-z0-9_]*\)(.*/\1/p' include/rtj.h include/rtj_tokenizer.h | sort >"$T/public"
@@ -61,29 +47,28 @@ fi
 
 TEXT="a charming and often affecting journey"
 # shellcheck disable=SC2086  # the flags are words
-run "cc hello_rtj.c \$(pkg-config --cflags --libs rtj)" \
+try_cmd "cc hello_rtj.c \$(pkg-config --cflags --libs rtj)" \
     $CC -std=c11 -Wall -Werror tests/install/hello_rtj.c $cflags_libs -o "$T/hello_shared"
 if readelf -d "$T/hello_shared" 2>/dev/null | grep -q 'NEEDED.*librtj.so.0'; then
     ok "the shared build needs librtj.so.0"
 else
     bad "the shared build needs librtj.so.0" "$(readelf -d "$T/hello_shared" 2>&1 | grep NEEDED)"
 fi
-run "hello_shared runs (LD_LIBRARY_PATH=installed lib)" env LD_LIBRARY_PATH="$LIBDIR" "$T/hello_shared" "$MODEL" "$TEXT"
+try_cmd "hello_shared runs (LD_LIBRARY_PATH=installed lib)" env LD_LIBRARY_PATH="$LIBDIR" "$T/hello_shared" "$MODEL" "$TEXT"
 out_shared=$(cat "$T/out")
 # shellcheck disable=SC2086
-run "cc -static hello_rtj.c \$(pkg-config --static --cflags --libs rtj)" \
+try_cmd "cc -static hello_rtj.c \$(pkg-config --static --cflags --libs rtj)" \
     $CC -std=c11 -Wall -Werror -static tests/install/hello_rtj.c $static_libs -o "$T/hello_static"
 if readelf -d "$T/hello_static" 2>/dev/null | grep -q NEEDED; then
     bad "the static build needs no shared library" "$(readelf -d "$T/hello_static" | grep NEEDED)"
 else
     ok "the static build needs no shared library"
 fi
-run "hello_static runs" "$T/hello_static" "$MODEL" "$TEXT"
+try_cmd "hello_static runs" "$T/hello_static" "$MODEL" "$TEXT"
 out_static=$(cat "$T/out")
 want="positive 1 unicode 15.0.0"
-run "shared answer: $out_shared" test "$out_shared" = "$want"
-run "static answer: $out_static" test "$out_static" = "$want"
-run "installed rtj-run finds the installed model" "$ROOT$PREFIX/bin/rtj-run" "$TEXT"
+try_cmd "shared answer: $out_shared" test "$out_shared" = "$want"
+try_cmd "static answer: $out_static" test "$out_static" = "$want"
+try_cmd "installed rtj-run finds the installed model" "$ROOT$PREFIX/bin/rtj-run" "$TEXT"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary
