@@ -4,6 +4,7 @@ context (made on its first call), and ctypes releases the GIL during each call, 
 import ctypes
 import os
 import threading
+import weakref
 
 from . import _lib
 from ._lib import lib
@@ -139,6 +140,23 @@ def _char_offsets(text):
     return out
 
 
+class _ThreadContext:
+    """A thread's rtj context, kept in the model's threading.local: when the thread ends, its local values
+    go, and this frees the context (close() frees those of threads still alive)."""
+    __slots__ = ("ptr", "owner")
+
+    def __init__(self, ptr, owner):
+        self.ptr, self.owner = ptr, weakref.ref(owner)
+
+    def __del__(self):
+        owner = self.owner()
+        if owner is not None:
+            try:
+                owner._drop_context(self.ptr)
+            except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to free into
+                pass
+
+
 class Model:
     """A model loaded from an .rtj file or a Hugging Face checkpoint directory.
 
@@ -158,7 +176,7 @@ class Model:
         if path is None:
             path, looked = _lib.default_model_path()
             if path is None:
-                raise Error(2, "no path given and the bundled default model is not installed (looked for %s)"
+                raise Error(_lib.RTJ_ERR_IO, "no path given and the bundled default model is not installed (looked for %s)"
                             % ", ".join(looked))
         path = os.fspath(path)
         opts = _lib.LoadOptions(_DTYPES[dtype], threads)
@@ -218,22 +236,33 @@ class Model:
         state = "closed" if self._model is None else "%s, %s" % (self.info.dtype, self.info.isa)
         return "rtj.Model(%r, %s)" % (self._path, state)
 
-    def _enter(self):
+    def _hold(self):
+        """Marks a call under way (close() waits for it); raises if the model is closed."""
         with self._lock:
             if self._model is None:
                 raise Error(_lib.RTJ_ERR_ARG, "the model is closed")
             self._active += 1
-        ctx = getattr(self._local, "ctx", None)
-        if ctx is None:
+
+    def _enter(self):
+        """_hold, then this thread's context (made at its first call)."""
+        self._hold()
+        held = getattr(self._local, "ctx", None)
+        if held is None:
             ctx = ctypes.c_void_p()
             st = lib.rtj_context_new(self._model, ctypes.byref(ctx))
             if st != _lib.RTJ_OK:
                 self._leave()
                 _raise(st, "cannot make a context: " + _strerror(st))
             with self._lock:
-                self._contexts.append(ctx)
-            self._local.ctx = ctx
-        return ctx
+                self._contexts.append(ctx.value)
+            held = self._local.ctx = _ThreadContext(ctx.value, self)
+        return held.ptr
+
+    def _drop_context(self, ptr):
+        with self._lock:
+            if ptr in self._contexts:  # not yet freed by close()
+                self._contexts.remove(ptr)
+                lib.rtj_context_free(ptr)
 
     def _leave(self):
         with self._lock:
@@ -300,7 +329,7 @@ class Model:
         to max_positions as classification truncates. Returns Tokens."""
         a = _encode("text", text)
         b = None if pair is None else _encode("pair", pair)
-        self._enter()
+        self._hold()
         try:
             tok = lib.rtj_model_tokenizer(self._model)
             out = _lib.TokOutput()
@@ -324,3 +353,7 @@ class Model:
         finally:
             self._leave()
         return t
+
+
+for _cls in (Error, ArgumentError, Exit, Result, Tokens, ModelInfo, Model):
+    _cls.__module__ = "rtj"

@@ -217,7 +217,21 @@ def test_threads_share_one_model(model, sst2_texts):
     assert not errors
     for k in range(4):
         assert got[k] == want[k::4]
-    assert len(model._contexts) >= 5  # the main thread's and one per worker thread
+    assert not errors and all(len(got[k]) == 60 for k in range(4))
+
+
+def test_a_thread_context_is_freed_when_the_thread_ends():
+    import gc
+    with rtj.Model(threads=1) as m:
+        m.classify("x")
+        assert len(m._contexts) == 1
+        t = threading.Thread(target=m.classify, args=("y",))
+        t.start()
+        t.join()
+        gc.collect()
+        assert len(m._contexts) == 1  # the main thread's only
+        m.tokenize("tokenizing needs no context")
+        assert len(m._contexts) == 1
 
 
 def test_gil_released_during_classification(sst2_texts):
@@ -244,7 +258,7 @@ def test_gil_released_during_classification(sst2_texts):
     t.join()
     m.close()
     # Holding the GIL through the call would leave the counter only the Python parts (a few %).
-    assert during > 0.25 * rate * dt, (during, rate, dt)
+    assert during > 0.1 * rate * dt, (during, rate, dt)
 
 
 def test_threads_scale(sst2_texts, capsys):
