@@ -31,7 +31,9 @@ def rtj_run():
 def sst2_texts():
     path = _find_sst2()
     if path is None:
-        pytest.skip("SST-2 dev not found (set RTJ_SST2=/path/glue_sst2_dev.tsv)")
+        # A failure, not a skip: the CLI comparison and the cluster test must not pass by not running.
+        pytest.fail("SST-2 dev not found beside the repository (../shared/data/sst2/glue_sst2_dev.tsv); "
+                    "set RTJ_SST2=/path/glue_sst2_dev.tsv")
     from rtj.cluster import read_corpus
     texts, _ = read_corpus(path)
     assert len(texts) == 872
