@@ -17,8 +17,8 @@ PREFIX=/opt/rtj
 ROOT=$T/dest
 LIBDIR=$ROOT$PREFIX/lib
 try_cmd "make install DESTDIR=... PREFIX=$PREFIX" $MAKE --no-print-directory install DESTDIR="$ROOT" PREFIX=$PREFIX
-for f in bin/rtj-run lib/librtj.a lib/librtj.so lib/librtj.so.0 include/rtj.h include/rtj_tokenizer.h include/rtj_api.h \
-    lib/pkgconfig/rtj.pc share/rtj/default.rtj; do
+for f in bin/rtj-run lib/librtj.a lib/librtj.so lib/librtj.so.0 include/rtj.h include/rtj_tokenizer.h \
+    include/rtj_api.h lib/pkgconfig/rtj.pc share/rtj/default.rtj; do
     if [ -e "$ROOT$PREFIX/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
 done
 
@@ -54,7 +54,8 @@ if readelf -d "$T/hello_shared" 2>/dev/null | grep -q 'NEEDED.*librtj.so.0'; the
 else
     bad "the shared build needs librtj.so.0" "$(readelf -d "$T/hello_shared" 2>&1 | grep NEEDED)"
 fi
-try_cmd "hello_shared runs (LD_LIBRARY_PATH=installed lib)" env LD_LIBRARY_PATH="$LIBDIR" "$T/hello_shared" "$MODEL" "$TEXT"
+try_cmd "hello_shared runs (LD_LIBRARY_PATH=installed lib)" \
+    env LD_LIBRARY_PATH="$LIBDIR" "$T/hello_shared" "$MODEL" "$TEXT"
 out_shared=$(cat "$T/out")
 # shellcheck disable=SC2086
 try_cmd "cc -static hello_rtj.c \$(pkg-config --static --cflags --libs rtj)" \

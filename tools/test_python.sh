@@ -44,7 +44,8 @@ if ! "${PIP[@]}" install "$DASK_PIN"; then
 fi
 # --force-reinstall: the version does not change when librtj.so does, and the wheel bundles it.
 "${PIP[@]}" install --no-deps --force-reinstall ./python
-"$VENV/bin/python" -c 'import rtj, rtj._lib as l; print("test_python: rtj %s from %s, library %s" % (rtj.__version__, rtj.__file__, l.lib_path))'
+"$VENV/bin/python" -c 'import rtj, rtj._lib as l
+print("test_python: rtj %s from %s, library %s" % (rtj.__version__, rtj.__file__, l.lib_path))'
 
 # From the repository's root, python/ is not on sys.path: the tests import the installed package.
 set +e

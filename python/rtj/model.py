@@ -176,8 +176,8 @@ class Model:
         if path is None:
             path, looked = _lib.default_model_path()
             if path is None:
-                raise Error(_lib.RTJ_ERR_IO, "no path given and the bundled default model is not installed (looked for %s)"
-                            % ", ".join(looked))
+                raise Error(_lib.RTJ_ERR_IO, "no path given and the bundled default model is not installed "
+                            "(looked for %s)" % ", ".join(looked))
         path = os.fspath(path)
         opts = _lib.LoadOptions(_DTYPES[dtype], threads)
         err = _lib.Error()
