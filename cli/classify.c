@@ -311,7 +311,7 @@ int cmd_tokenize(int argc, char **argv)
         if (rc == CLI_OK) {
             rtj_model_info info;
             rtj_model_get_info(model, &info);
-            tok = cli_model_tokenizer(model);
+            tok = rtj_model_tokenizer(model);
             max_len = (size_t)info.max_positions;
         }
     }

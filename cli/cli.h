@@ -66,7 +66,6 @@ int cli_is_dir(const char *path);
 int cli_rtj_file_dtype(const char *path);
 
 /* What model internals the CLI needs (cli/model_access.c). */
-const rtj_tokenizer *cli_model_tokenizer(const rtj_model *m);
 void cli_model_set_temperatures(rtj_model *m, const float *temps);
 
 /* ---- output ------------------------------------------------------------------------------------------- */
