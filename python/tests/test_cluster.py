@@ -24,31 +24,33 @@ def client():
     lc.close()
 
 
-def single_process(texts, threads=1):
+def single_process(texts, threads=1, threshold=0.9):
     with rtj.Model(threads=threads) as m:
         m.classify(texts[:10])
         t0 = time.perf_counter()
-        res = [r.to_dict() for r in m.classify(texts)]
+        res = [r.to_dict() for r in m.classify(texts, threshold=threshold)]
         return res, time.perf_counter() - t0
 
 
-def test_cluster_equals_single_process(client, sst2_texts, capsys):
+@pytest.mark.parametrize("threshold", [0.9, None], ids=["threshold 0.9", "full depth"])
+def test_cluster_equals_single_process(client, sst2_texts, capsys, threshold):
     assert len(client.scheduler_info()["workers"]) == 2
     pids = cluster.warm_up(client)
     assert len(set(pids.values())) == 2  # two processes, one model each
-    want, t_one = single_process(sst2_texts)
+    want, t_one = single_process(sst2_texts, threshold=threshold)
     t0 = time.perf_counter()
-    got = cluster.classify_corpus(client, sst2_texts, chunk_size=64)
+    got = cluster.classify_corpus(client, sst2_texts, threshold=threshold, chunk_size=64)
     t_cluster = time.perf_counter() - t0
-    _, t_two_threads = single_process(sst2_texts, threads=2)
+    _, t_two_threads = single_process(sst2_texts, threads=2, threshold=threshold)
     assert len(got) == len(want) == 872
     for i, (g, w) in enumerate(zip(got, want)):
         assert g == w, (i, g, w)
     n = len(sst2_texts)
     with capsys.disabled():
-        print("\n[cluster] SST-2 dev, %d sentences, threshold 0.9: 1 process (threads=1) %.0f/s; "
+        print("\n[cluster] SST-2 dev, %d sentences, %s: 1 process (threads=1) %.0f/s; "
               "1 process (threads=2) %.0f/s; Dask, 2 workers x 1 thread %.0f/s (%.2fx one process)"
-              % (n, n / t_one, n / t_two_threads, n / t_cluster, t_one / t_cluster))
+              % (n, "threshold 0.9" if threshold else "full depth", n / t_one, n / t_two_threads,
+                 n / t_cluster, t_one / t_cluster))
 
 
 def test_cluster_all_exits_and_pairs(client):
