@@ -173,6 +173,7 @@ class Model:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise ArgumentError("threads must be an int >= 0 (0 = every CPU), got %r" % (threads,))
         self._model = None
+        self._closed = False
         if path is None:
             path, looked = _lib.default_model_path()
             if path is None:
@@ -214,12 +215,15 @@ class Model:
         if self._model is None:
             return
         with self._lock:
-            model, self._model = self._model, None
+            if self._closed:
+                return
+            self._closed = True  # no new call starts; the ones under way still use the model
             while self._active:
                 self._lock.wait()
             for c in self._contexts:
                 lib.rtj_context_free(c)
             self._contexts = []
+            model, self._model = self._model, None
         lib.rtj_model_free(model)
 
     def __enter__(self):
@@ -233,13 +237,13 @@ class Model:
             self.close()
 
     def __repr__(self):
-        state = "closed" if self._model is None else "%s, %s" % (self.info.dtype, self.info.isa)
+        state = "closed" if self._closed else "%s, %s" % (self.info.dtype, self.info.isa)
         return "rtj.Model(%r, %s)" % (self._path, state)
 
     def _hold(self):
         """Marks a call under way (close() waits for it); raises if the model is closed."""
         with self._lock:
-            if self._model is None:
+            if self._closed:
                 raise Error(_lib.RTJ_ERR_ARG, "the model is closed")
             self._active += 1
 

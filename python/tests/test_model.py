@@ -220,6 +220,25 @@ def test_threads_share_one_model(model, sst2_texts):
     assert not errors and all(len(got[k]) == 60 for k in range(4))
 
 
+def test_close_waits_for_a_call_under_way(sst2_texts):
+    m = rtj.Model(threads=1)
+    out, started = [], threading.Event()
+
+    def work():
+        started.set()
+        out.append(m.classify(sst2_texts, threshold=None, batch_size=len(sst2_texts)))
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    time.sleep(0.05)
+    m.close()  # returns once the classification has finished with the model
+    t.join()
+    assert len(out) == 1 and len(out[0]) == len(sst2_texts)
+    with pytest.raises(rtj.Error, match="closed"):
+        m.classify("x")
+
+
 def test_a_thread_context_is_freed_when_the_thread_ends():
     import gc
     with rtj.Model(threads=1) as m:
