@@ -2,6 +2,7 @@
 import os
 import pathlib
 import shutil
+import subprocess
 
 import pytest
 
@@ -38,6 +39,19 @@ def sst2_texts():
     texts, _ = read_corpus(path)
     assert len(texts) == 872
     return texts
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A Hugging Face checkpoint directory (2 layers, FP32, random weights, 64 positions) written by the CLI
+    tests' tests/cli/make_tiny_model.c, compiled here."""
+    d = tmp_path_factory.mktemp("tiny")
+    exe = d / "make_tiny_model"
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-std=c11", "-O1", str(ROOT / "tests/cli/make_tiny_model.c"), "-o", str(exe), "-lm"],
+                   check=True)
+    subprocess.run([str(exe), str(d / "hf"), "--seed", "7"], check=True, capture_output=True)
+    return str(d / "hf")
 
 
 @pytest.fixture(scope="session")

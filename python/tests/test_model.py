@@ -66,6 +66,21 @@ def test_pairs_same_as_cli(model, rtj_run):
             assert np.array_equal(e.logits, f32(ce["logits"]))
 
 
+@pytest.mark.parametrize("dtype,flag", [("fp32", []), ("int8", ["--int8"])])
+def test_checkpoint_directory_same_as_cli(rtj_run, tiny_checkpoint, sst2_texts, dtype, flag):
+    # A Hugging Face checkpoint, loaded FP32 or quantized at load; 64 positions, so long inputs truncate.
+    texts = sst2_texts[:100] + ["long " * 100]
+    with rtj.Model(tiny_checkpoint, dtype=dtype, threads=1) as m:
+        assert m.info.dtype == dtype and m.info.max_positions == 64
+        res = m.classify(texts, all_exits=True, threshold=0.7)
+    cli = cli_json(rtj_run, texts, "--model", tiny_checkpoint, "--all-exits", "--threshold", "0.7", *flag)
+    assert res[-1].truncated > 0
+    for r, c in zip(res, cli):
+        same_answer(r, c)
+        for e, ce in zip(r.exits, c["exits"]):
+            assert np.array_equal(e.logits, f32(ce["logits"]))
+
+
 def test_one_text_gives_one_result(model):
     r = model.classify("a charming and often affecting journey")
     assert isinstance(r, rtj.Result) and r.label == "positive" and r["label"] == "positive"
