@@ -162,6 +162,14 @@ SHLIB_NAME := librtj.so.$(RTJ_VERSION)
 SONAME := librtj.so.$(RTJ_SOVERSION)
 SHLIB := $(BUILD)/librtj.so
 
+# The library's objects are rebuilt when the compile flags change (a build folder made before -fPIC
+# cannot be linked into the .so): $(BUILD)/obj/.cflags, rewritten when make starts with other flags.
+CFLAGS_STAMP := $(BUILD)/obj/.cflags
+ifneq ($(CC) $(CFLAGS_BASE),$(shell cat $(CFLAGS_STAMP) 2>/dev/null))
+  $(shell mkdir -p $(BUILD)/obj && echo '$(CC) $(CFLAGS_BASE)' > $(CFLAGS_STAMP))
+endif
+$(LIB_OBJ) $(API_OBJ): $(CFLAGS_STAMP)
+
 $(LIB): $(API_OBJ)
 all: $(SHLIB)
 .PHONY: shared test-install
