@@ -200,15 +200,67 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJ) $(LIB)
 bench: $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,) $(BENCH_ARGS); done
 
+# ---- shared library, pkg-config, install ---------------------------------------------------------------
+# librtj.so is linked from the very objects in librtj.a: every object is compiled -fPIC, and with
+# -fvisibility=hidden, so that the .so exports the calls marked RTJ_API in include/*.h and nothing else
+# (tests/test_install.sh checks with nm -D). On x86-64 this costs the static library nothing: Debian's GCC
+# already builds PIE code, and hidden symbols plus -fno-semantic-interposition keep every call inside the
+# library direct (no PLT, no GOT).
+RTJ_VERSION := 0.1.0
+RTJ_SOVERSION := 0
+CFLAGS_BASE += -fPIC -fvisibility=hidden -fno-semantic-interposition
+API_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard api/*.c))
+SHLIB_NAME := librtj.so.$(RTJ_VERSION)
+SONAME := librtj.so.$(RTJ_SOVERSION)
+SHLIB := $(BUILD)/librtj.so
+
+# The library's objects are rebuilt when the compile flags change (a build folder made before -fPIC
+# cannot be linked into the .so): $(BUILD)/obj/.cflags, rewritten when make starts with other flags.
+CFLAGS_STAMP := $(BUILD)/obj/.cflags
+ifneq ($(CC) $(CFLAGS_BASE),$(shell cat $(CFLAGS_STAMP) 2>/dev/null))
+  $(shell mkdir -p $(BUILD)/obj && echo '$(CC) $(CFLAGS_BASE)' > $(CFLAGS_STAMP))
+endif
+$(LIB_OBJ) $(API_OBJ): $(CFLAGS_STAMP)
+
+$(LIB): $(API_OBJ)
+all: $(SHLIB)
+.PHONY: shared test-install
+shared: $(SHLIB)
+$(SHLIB): $(LIB_OBJ) $(API_OBJ)
+	$(CC) $(SAN) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $^ -o $(BUILD)/$(SHLIB_NAME) $(LDLIBS)
+	ln -sf $(SHLIB_NAME) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
 # rtj-run looks for its default model beside the build folder (models/default.rtj) or, installed, in
-# $(PREFIX)/share/rtj/default.rtj.
+# $(PREFIX)/share/rtj/default.rtj; rtj.pc names it too (pkg-config --variable=model rtj).
 PREFIX ?= /usr/local
-install: $(LIB) $(RUN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/rtj
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+install: $(LIB) $(RUN) $(SHLIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(PREFIX)/share/rtj
 	install -m 755 $(RUN) $(DESTDIR)$(PREFIX)/bin/rtj-run
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librtj.a
-	install -m 644 include/rtj.h include/rtj_tokenizer.h include/rtj_json.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/librtj.a
+	install -m 755 $(BUILD)/$(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SHLIB_NAME)
+	ln -sf $(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librtj.so
+	install -m 644 include/rtj.h include/rtj_tokenizer.h include/rtj_json.h include/rtj_api.h $(DESTDIR)$(INCLUDEDIR)/
 	if [ -e models/default.rtj ]; then install -m 644 models/default.rtj $(DESTDIR)$(PREFIX)/share/rtj/default.rtj; fi
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(RTJ_VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' rtj.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/rtj.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/rtj.pc
+
+# make install into a temporary DESTDIR and PREFIX, then a small C program built against the installed
+# tree with pkg-config, shared and static, run (tests/test_install.sh).
+test-install: $(LIB) $(RUN) $(SHLIB)
+	tests/test_install.sh
+
+# The Python package (python/) and its pytest tests, the Dask cluster test among them, in a venv made by
+# tools/test_python.sh (which installs what it needs; see docs/python.md).
+.PHONY: test-python
+test-python:
+	tools/test_python.sh
+# ---- end of shared library, pkg-config, install -------------------------------------------------------
 
 clean:
 	rm -rf build

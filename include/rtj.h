@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rtj_api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,7 +29,7 @@ typedef enum rtj_status {
     RTJ_ERR_INPUT,        /* the input cannot be classified (no tokens, token id out of range) */
 } rtj_status;
 
-const char *rtj_strerror(rtj_status status);
+RTJ_API const char *rtj_strerror(rtj_status status);
 
 /* Details of a failure: the code and a one-line message. */
 typedef struct rtj_error {
@@ -47,13 +49,13 @@ typedef struct rtj_load_options {
 
 /* Loads PATH: a directory with config.json, model.safetensors and vocab.txt, or an .rtj file.
  * opts NULL = FP32, all CPUs. On failure *out is NULL and err (if not NULL) says why. */
-rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err);
-void rtj_model_free(rtj_model *model);
+RTJ_API rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_model **out, rtj_error *err);
+RTJ_API void rtj_model_free(rtj_model *model);
 
 /* Writes the loaded model as one .rtj file (config, vocabulary, labels, temperatures and the weights in
  * the dtype it was loaded with, packed for the kernels), through a temporary file renamed into place, so
  * PATH is never left half-written. Loading it maps the file and uses the weights where they lie. */
-rtj_status rtj_model_save(const rtj_model *model, const char *path, rtj_error *err);
+RTJ_API rtj_status rtj_model_save(const rtj_model *model, const char *path, rtj_error *err);
 
 /* What a loaded model is. Pointers stay valid while the model lives. */
 typedef struct rtj_model_info {
@@ -66,10 +68,15 @@ typedef struct rtj_model_info {
     rtj_dtype dtype;
     const char *isa;                /* the kernel set that runs it */
 } rtj_model_info;
-void rtj_model_get_info(const rtj_model *model, rtj_model_info *info);
+RTJ_API void rtj_model_get_info(const rtj_model *model, rtj_model_info *info);
 
-rtj_status rtj_context_new(const rtj_model *model, rtj_context **out);
-void rtj_context_free(rtj_context *ctx);
+/* The model's own tokenizer (its vocabulary and casing; include rtj_tokenizer.h to use it), the one
+ * classification uses: tokenizing with it and max_len = max_positions gives the ids a text is classified
+ * as. Borrowed: valid while the model lives. */
+RTJ_API const struct rtj_tokenizer *rtj_model_tokenizer(const rtj_model *model);
+
+RTJ_API rtj_status rtj_context_new(const rtj_model *model, rtj_context **out);
+RTJ_API void rtj_context_free(rtj_context *ctx);
 
 /* The threshold that never exits early: the forward pass runs to the last exit. */
 #define RTJ_NO_EARLY_EXIT (-1.0f)
@@ -101,29 +108,29 @@ typedef struct rtj_result {
 } rtj_result;
 
 /* Classifies a text, or a pair (text_pair not NULL), tokenized with the model's vocabulary. */
-rtj_status rtj_classify(rtj_context *ctx, const char *text, const char *text_pair,
-                        const rtj_classify_options *opts, rtj_result *out);
+RTJ_API rtj_status rtj_classify(rtj_context *ctx, const char *text, const char *text_pair,
+                                const rtj_classify_options *opts, rtj_result *out);
 /* Classifies a sequence of token ids as the model sees it ([CLS] ... [SEP] ...); types may be NULL
  * (all 0). n must be 1..max_positions and every id below vocab_size. */
-rtj_status rtj_classify_ids(rtj_context *ctx, size_t n, const int32_t *ids, const int32_t *types,
-                            const rtj_classify_options *opts, rtj_result *out);
+RTJ_API rtj_status rtj_classify_ids(rtj_context *ctx, size_t n, const int32_t *ids, const int32_t *types,
+                                    const rtj_classify_options *opts, rtj_result *out);
 
 /* Classifies n texts (pairs: pairs not NULL, pairs[i] the second text of texts[i]) as one packed batch:
  * no padding, and each instance leaves at its own exit. out[i] answers texts[i]; an instance's result is
  * the same, bit for bit, as when it is classified alone. */
-rtj_status rtj_classify_batch(rtj_context *ctx, size_t n, const char *const *texts, const char *const *pairs,
-                              const rtj_classify_options *opts, rtj_result *out);
+RTJ_API rtj_status rtj_classify_batch(rtj_context *ctx, size_t n, const char *const *texts, const char *const *pairs,
+                                      const rtj_classify_options *opts, rtj_result *out);
 /* The same for token-id sequences: lens[i] ids in ids[i]; types NULL or types[i] per instance. */
-rtj_status rtj_classify_ids_batch(rtj_context *ctx, size_t n, const size_t *lens, const int32_t *const *ids,
-                                  const int32_t *const *types, const rtj_classify_options *opts,
-                                  rtj_result *out);
+RTJ_API rtj_status rtj_classify_ids_batch(rtj_context *ctx, size_t n, const size_t *lens, const int32_t *const *ids,
+                                          const int32_t *const *types, const rtj_classify_options *opts,
+                                          rtj_result *out);
 
 /* ---- For callers that replay or adjust what classification does (rtj-run eval and calibrate) ---------- */
 
 /* The label a probability (or logit) vector answers: the index of its largest value, the first one among
  * ties; 0 when n <= 0. rtj_result.label_id is chosen by exactly this rule, so a caller that recomputes
  * answers from rtj_exit_output.probs agrees with classification. */
-int rtj_top_label(const float *probs, int n);
+RTJ_API int rtj_top_label(const float *probs, int n);
 
 /* The early-exit rule, the one every classify call applies at each exit but the last (which answers
  * whatever this says): 1 if an instance whose exit gives the calibrated probabilities probs[num_labels]
@@ -131,13 +138,13 @@ int rtj_top_label(const float *probs, int n);
  * num_labels)] >= threshold; 0 otherwise. Threshold 1 and RTJ_NO_EARLY_EXIT never leave early (an FP32
  * softmax can round to exactly 1, and threshold 1 means full depth, as in the paper). Exposed so that a
  * caller replaying many thresholds over one all_exits run decides exactly as classification would. */
-int rtj_exit_taken(float threshold, const float *probs, int num_labels);
+RTJ_API int rtj_exit_taken(float threshold, const float *probs, int num_labels);
 
 /* Replaces the exit temperatures of a loaded model: n must equal its num_exits and every value be finite
  * and > 0 (else RTJ_ERR_ARG and nothing changes). Exit k's logits are divided by temps[k] from the next
  * classify call on, rtj_model_get_info reports them and rtj_model_save writes them. The one exception to
  * "a loaded model is immutable": call it only while no context classifies with the model. */
-rtj_status rtj_model_set_exit_temperatures(rtj_model *model, const float *temps, int n);
+RTJ_API rtj_status rtj_model_set_exit_temperatures(rtj_model *model, const float *temps, int n);
 
 /* Writes temps (n values, each finite and > 0) into the "exit_temperatures" key of the config.json of the
  * Hugging Face checkpoint directory DIR, adding the key after the last member if it is missing and keeping
@@ -147,18 +154,14 @@ rtj_status rtj_model_set_exit_temperatures(rtj_model *model, const float *temps,
  * finite and > 0, RTJ_ERR_FORMAT when config.json is not a JSON object, RTJ_ERR_CONFIG when n is not the
  * number of exits it declares (or the edited config is otherwise one the loader rejects), RTJ_ERR_IO when
  * it cannot be read or replaced; err (if not NULL) says which. */
-rtj_status rtj_checkpoint_set_exit_temperatures(const char *dir, const float *temps, int n, rtj_error *err);
+RTJ_API rtj_status rtj_checkpoint_set_exit_temperatures(const char *dir, const float *temps, int n, rtj_error *err);
 
 /* The dtype of the weights in an .rtj file, read from its first bytes without loading it, so that a
  * caller can load an INT8 file as INT8 (its FP32 weights are not in it) without being told.
  * RTJ_ERR_FORMAT when PATH is not an .rtj file (a checkpoint directory, say), RTJ_ERR_IO when it cannot
  * be opened, RTJ_ERR_ARG when an argument is NULL. */
-rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out);
+RTJ_API rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out);
 
-/* The tokenizer the model classifies with (include/rtj_tokenizer.h), valid while the model lives: so that
- * a caller can show or reuse the exact word pieces classification sees. */
-struct rtj_tokenizer;
-const struct rtj_tokenizer *rtj_model_tokenizer(const rtj_model *model);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rtj_api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -74,17 +76,17 @@ typedef struct rtj_json_limits {
 /* Parses text[0, len). Returns 0 and the root in *out, or -1 with *out NULL and a message in err
  * (if err and errlen > 0) of the form "line L, column C (byte B): reason"; columns count bytes from 1.
  * On allocation failure the message is "out of memory". errno is left as it was. */
-int rtj_json_parse(const char *text, size_t len, rtj_json **out, char *err, size_t errlen);
-int rtj_json_parse_ex(const char *text, size_t len, const rtj_json_limits *limits, rtj_json **out,
+RTJ_API int rtj_json_parse(const char *text, size_t len, rtj_json **out, char *err, size_t errlen);
+RTJ_API int rtj_json_parse_ex(const char *text, size_t len, const rtj_json_limits *limits, rtj_json **out,
                       char *err, size_t errlen);
 /* Frees a tree returned by rtj_json_parse (the root only; NULL is fine). */
-void rtj_json_free(rtj_json *root);
+RTJ_API void rtj_json_free(rtj_json *root);
 
-const char *rtj_json_type_name(rtj_json_type type);
+RTJ_API const char *rtj_json_type_name(rtj_json_type type);
 
 /* Object lookup, O(log n): NULL if v is NULL, not an object, or has no such key. */
-const rtj_json *rtj_json_get(const rtj_json *object, const char *key);
-const rtj_json *rtj_json_get_n(const rtj_json *object, const char *key, size_t key_len);
+RTJ_API const rtj_json *rtj_json_get(const rtj_json *object, const char *key);
+RTJ_API const rtj_json *rtj_json_get_n(const rtj_json *object, const char *key, size_t key_len);
 
 /* Items of an array or members of an object: 0 / NULL for other types or i out of range. */
 static inline size_t rtj_json_count(const rtj_json *v)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rtj_api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,9 +33,9 @@ typedef enum rtj_tok_status {
 } rtj_tok_status;
 
 /* A one-line English message for a status; never NULL. */
-const char *rtj_tokenizer_strerror(rtj_tok_status status);
+RTJ_API const char *rtj_tokenizer_strerror(rtj_tok_status status);
 /* The version of the Unicode Character Database the tables come from, e.g. "15.0.0". */
-const char *rtj_tokenizer_unicode_version(void);
+RTJ_API const char *rtj_tokenizer_unicode_version(void);
 
 /* ---- Vocabulary ------------------------------------------------------------------------------------ */
 /* vocab.txt: one token a line, id = 0-based line number. Lines end at "\n", "\r\n" or "\r" (as Python's
@@ -45,17 +47,17 @@ enum rtj_special_token { RTJ_TOKEN_PAD, RTJ_TOKEN_UNK, RTJ_TOKEN_CLS, RTJ_TOKEN_
 
 /* err_line, if not NULL, receives the 1-based line of a RTJ_TOK_ERR_VOCAB_UTF8 error and 0 otherwise.
  * On failure *out is NULL. */
-rtj_tok_status rtj_vocab_load_file(const char *path, rtj_vocab **out, size_t *err_line);
+RTJ_API rtj_tok_status rtj_vocab_load_file(const char *path, rtj_vocab **out, size_t *err_line);
 /* The same from memory (a model file that embeds its vocabulary); the bytes are copied. */
-rtj_tok_status rtj_vocab_load_buffer(const void *data, size_t len, rtj_vocab **out, size_t *err_line);
-void rtj_vocab_free(rtj_vocab *vocab);
+RTJ_API rtj_tok_status rtj_vocab_load_buffer(const void *data, size_t len, rtj_vocab **out, size_t *err_line);
+RTJ_API void rtj_vocab_free(rtj_vocab *vocab);
 
-size_t rtj_vocab_size(const rtj_vocab *vocab);
+RTJ_API size_t rtj_vocab_size(const rtj_vocab *vocab);
 /* The id of a token (exact bytes), or -1. */
-int32_t rtj_vocab_lookup(const rtj_vocab *vocab, const char *token, size_t len);
+RTJ_API int32_t rtj_vocab_lookup(const rtj_vocab *vocab, const char *token, size_t len);
 /* The text of an id, NUL-terminated (*len, if not NULL, gets its length), or NULL when out of range. */
-const char *rtj_vocab_token(const rtj_vocab *vocab, int32_t id, size_t *len);
-int32_t rtj_vocab_special(const rtj_vocab *vocab, enum rtj_special_token which);
+RTJ_API const char *rtj_vocab_token(const rtj_vocab *vocab, int32_t id, size_t *len);
+RTJ_API int32_t rtj_vocab_special(const rtj_vocab *vocab, enum rtj_special_token which);
 
 /* ---- Tokenizer ------------------------------------------------------------------------------------- */
 /* "[CLS]", "[SEP]", "[PAD]", "[UNK]" and "[MASK]" written in a text become those tokens, as in Hugging
@@ -71,10 +73,10 @@ typedef struct rtj_tokenizer_options {
 typedef struct rtj_tokenizer rtj_tokenizer;
 
 /* opts NULL = RTJ_TOKENIZER_OPTIONS_DEFAULT. The tokenizer borrows vocab: free it first. */
-rtj_tok_status rtj_tokenizer_new(const rtj_vocab *vocab, const rtj_tokenizer_options *opts,
-                                 rtj_tokenizer **out);
-void rtj_tokenizer_free(rtj_tokenizer *tok);
-const rtj_vocab *rtj_tokenizer_vocab(const rtj_tokenizer *tok);
+RTJ_API rtj_tok_status rtj_tokenizer_new(const rtj_vocab *vocab, const rtj_tokenizer_options *opts,
+                                         rtj_tokenizer **out);
+RTJ_API void rtj_tokenizer_free(rtj_tokenizer *tok);
+RTJ_API const rtj_vocab *rtj_tokenizer_vocab(const rtj_tokenizer *tok);
 
 /* Where a token comes from: bytes [start, end) of the text it belongs to (text_a when its type id is 0,
  * text_b when 1). [CLS] and [SEP] added by rtj_tokenize have start == end == 0; every other token has
@@ -97,8 +99,8 @@ typedef struct rtj_tok_output {
     struct rtj_tok_scratch *scratch;
 } rtj_tok_output;
 
-void rtj_tok_output_init(rtj_tok_output *out);
-void rtj_tok_output_free(rtj_tok_output *out);
+RTJ_API void rtj_tok_output_init(rtj_tok_output *out);
+RTJ_API void rtj_tok_output_free(rtj_tok_output *out);
 
 /* Tokenizes text_a, or the pair (text_a, text_b) when text_b is not NULL, into BERT's model input.
  * Texts are UTF-8 of the given byte length (not NUL-terminated; NUL bytes are text, and cleaning drops
@@ -109,8 +111,8 @@ void rtj_tok_output_free(rtj_tok_output *out);
  * truncation="longest_first" does (a pair loses one piece at a time from the longer side, from b on a
  * tie); it must then be at least 3. max_len == 0 never truncates. What was dropped is counted in
  * truncated_a and truncated_b. */
-rtj_tok_status rtj_tokenize(const rtj_tokenizer *tok, const char *text_a, size_t len_a, const char *text_b,
-                            size_t len_b, size_t max_len, rtj_tok_output *out);
+RTJ_API rtj_tok_status rtj_tokenize(const rtj_tokenizer *tok, const char *text_a, size_t len_a, const char *text_b,
+                                    size_t len_b, size_t max_len, rtj_tok_output *out);
 
 #ifdef __cplusplus
 }

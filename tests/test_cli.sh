@@ -12,17 +12,8 @@ if [ $# -ne 2 ]; then
 fi
 RUN=$(realpath "$1")
 MKMODEL=$(realpath "$2")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -15 | sed 's/^/     | /'; fi
-}
+# shellcheck source=tests/checks.sh
+. "$(dirname "$0")/checks.sh"
 # check NAME COMMAND...: passes when the command succeeds (a test of files already produced).
 check() {
     local name=$1

@@ -14,16 +14,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=$(realpath "${1:-$ROOT/build/rtj-run}")
 DATA_ROOT=$(cd "$ROOT/.." && pwd)
 TOL=0.005
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    if [ -n "${2:-}" ]; then printf '%s\n' "$2" | head -15 | sed 's/^/     | /'; fi
-}
+# shellcheck source=tests/checks.sh
+. "$ROOT/tests/checks.sh"
 
 if [ ! -x "$RUN" ]; then
     bad "rtj-run exists ($RUN): build it with make"
