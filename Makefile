@@ -7,6 +7,9 @@ ifeq ($(ARCH),arm64)
   ARCH := aarch64
 endif
 HOST_ARCH := $(shell uname -m)
+# Test logs go through tee: a failing test must still fail its recipe.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 ifeq ($(ARCH),$(HOST_ARCH))
   BUILD := build
@@ -44,7 +47,7 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 # tests/isa/<isa>/: the vector-layer probes, built with their ISA's flags like the kernels they probe.
 TEST_ISA_SRC := tests/isa/scalar/vec_probe.c
 ifeq ($(ARCH),x86_64)
-  TEST_ISA_SRC += tests/isa/x86/avx2/vec_probe.c tests/isa/x86/avx512/vec_probe.c
+  TEST_ISA_SRC += tests/isa/x86/avx2/vec_probe.c tests/isa/x86/avx512/vec_probe.c tests/isa/x86/avx512/simde_shim_check.c
 else ifeq ($(ARCH),aarch64)
   TEST_ISA_SRC += tests/isa/arm/neon/vec_probe.c
 endif
@@ -105,10 +108,16 @@ $(TESTS): $(TEST_OBJ) $(LIB)
 TEST_JOBS ?= 2
 # The native suite, the CLI driven as a user would, then the aarch64 suite under qemu on CPUs without and
 # with dotprod.
-test: test-native test-cli test-models test-aarch64
+# Then, for every kernel set compiled into the x86-64 or aarch64 library, how it ran (tests/kernel_sets.sh):
+# a set that ran neither natively, nor emulated, nor under qemu fails make test.
+test: test-native test-emulated test-cli test-models test-aarch64
+	tests/kernel_sets.sh $(ARCH) "$$($(RUN) cpu | sed -n 's/^compiled  *//p')" "native=$(BUILD)/tests/native.log" \
+	  $(if $(strip $(EMU_SETS)),"emulated (SIMDe)=$(EMU)/tests.log")
+	tests/kernel_sets.sh aarch64 "$$(QEMU_CPU=cortex-a53 QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) build/aarch64/rtj-run cpu \
+	  | sed -n 's/^compiled  *//p')" $(foreach c,$(QEMU_CPUS),"qemu $c=build/aarch64/tests/qemu-$c.log")
 
 test-native: $(TESTS)
-	$(TESTS) -j$(TEST_JOBS) --verbose
+	$(TESTS) -j$(TEST_JOBS) --verbose 2>&1 | tee $(BUILD)/tests/native.log
 
 # A core without dotprod and one with it (max adds SVE and i8mm, which no kernel uses yet).
 QEMU_CPUS ?= cortex-a53 neoverse-n1
@@ -118,12 +127,13 @@ QEMU_CPUS ?= cortex-a53 neoverse-n1
 QEMU_FILTER ?= !(bert/*large*|bert/*tinybert*|batch/*)
 test-aarch64:
 	tools/aarch64-sysroot.sh $(SYSROOT_AARCH64)
-	$(MAKE) ARCH=aarch64 build/aarch64/tests/rtj_tests
+	$(MAKE) ARCH=aarch64 build/aarch64/tests/rtj_tests build/aarch64/rtj-run
 	tools/binfmt-aarch64.sh
 	@set -e; for cpu in $(QEMU_CPUS); do \
 	  echo "== aarch64 tests under qemu -cpu $$cpu"; \
 	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) \
-	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose --filter '$(QEMU_FILTER)'; \
+	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose --filter '$(QEMU_FILTER)' 2>&1 \
+	    | tee build/aarch64/tests/qemu-$$cpu.log; \
 	done
 
 # ---- emulated kernel sets -------------------------------------------------------------------------
@@ -169,7 +179,7 @@ ifeq ($(strip $(EMU_SETS)),)
 else
 	$(MAKE) $(EMU_TEST_BIN)
 	@echo "== emulated kernel sets ($(strip $(EMU_SETS))) under SIMDe"
-	$(EMU_TEST_BIN) -j$(TEST_JOBS) --verbose --filter '$(EMU_FILTER)'
+	$(EMU_TEST_BIN) -j$(TEST_JOBS) --verbose --filter '$(EMU_FILTER)' 2>&1 | tee $(EMU)/tests.log
 endif
 
 # The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).

@@ -34,6 +34,11 @@ int bench_init(int argc, char **argv, const char *what);
  * X" line for each ISA left out because this CPU cannot run it. Returns how many, or -1 (message printed)
  * when --isa or RTJ_ISA names no ISA. */
 int bench_tables(const rtj_kernels **out, int max);
+/* The same selection of ISAs, walked by the family's kernel list (kernels/kernel_list.h) instead: one table
+ * per listed kernel this CPU runs (its ISA's table with that kernel in it, stored in store[]), so every
+ * listed kernel is measured, not only the one dispatch prefers; a "skipped: CPU lacks SET" line for each
+ * listed kernel left out. Returns how many, or -1 as bench_tables. */
+int bench_kernel_tables(enum rtj_kernel_family family, rtj_kernels *store, const rtj_kernels **out, int max);
 
 /* ---- Timing ------------------------------------------------------------------------------------------ */
 typedef void (*bench_fn)(void *ctx);

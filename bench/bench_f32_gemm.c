@@ -1,5 +1,5 @@
 /* bench_f32_gemm: rtj_f32_gemm (packed weights, one thread) on the matrix products of BERT-large and
- * TinyBERT, for every ISA table this CPU runs, next to OpenBLAS and oneDNN on the same inputs.
+ * TinyBERT, for every listed FP32 GEMM micro-kernel this CPU runs, next to OpenBLAS and oneDNN on the same inputs.
  *
  *   warm  weights packed once and reused: they stay in L2/L3, the kernel's arithmetic is measured;
  *   cold  (M = 1 and 8) calls rotate over >= 128 MB of weight copies, so weights come from DRAM as in a
@@ -314,12 +314,13 @@ int main(int argc, char **argv)
 {
     const int rc = bench_init(argc, argv,
                               "FP32 GEMM C[M,N] = A[M,K] * W[N,K]^T (rtj_f32_gemm, packed weights) on BERT-large "
-                              "and TinyBERT shapes,\nwarm and cold weights, every ISA, next to OpenBLAS and "
+                              "and TinyBERT shapes,\nwarm and cold weights, every listed kernel, next to OpenBLAS and "
                               "oneDNN when installed.");
     if (rc >= 0)
         return rc;
-    const rtj_kernels *tables[RTJ_ISA_COUNT];
-    const int nt = bench_tables(tables, RTJ_ISA_COUNT);
+    rtj_kernels store[16];
+    const rtj_kernels *tables[16];
+    const int nt = bench_kernel_tables(RTJ_FAMILY_F32_GEMM, store, tables, 16);
     if (nt < 0)
         return 2;
     if (nt == 0)

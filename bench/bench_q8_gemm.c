@@ -1,6 +1,6 @@
 /* bench_q8_gemm: the INT8 GEMM rtj_q8_gemm (weights quantized and packed once, activations quantized per
- * row inside the timed call, one thread) on the matrix products of BERT-large and TinyBERT, for every ISA
- * table this CPU runs, next to the same table's FP32 GEMM and oneDNN's u8 x s8 -> s32 matmul.
+ * row inside the timed call, one thread) on the matrix products of BERT-large and TinyBERT, for every listed
+ * INT8 micro-kernel this CPU runs, next to the same table's FP32 GEMM and oneDNN's u8 x s8 -> s32 matmul.
  *
  *   warm  weights packed once and reused (they stay in L2/L3): the arithmetic is measured. "kern" is the
  *         same product with A quantized beforehand (rtj_q8_gemm_quantized_cols): the GEMM alone.
@@ -496,12 +496,13 @@ int main(int argc, char **argv)
     const int rc = bench_init(argc, argv,
                               "INT8 GEMM C[M,N] = dequant(quant(A[M,K]) * Wq[N,K]^T) (rtj_q8_gemm: per-channel "
                               "weights packed once,\nper-row activations quantized in the call) on BERT-large and "
-                              "TinyBERT shapes, warm and cold weights,\nevery ISA, next to rtj_f32_gemm and "
+                              "TinyBERT shapes, warm and cold weights,\nevery listed kernel, next to rtj_f32_gemm and "
                               "oneDNN's u8 x s8 -> s32 matmul when installed.");
     if (rc >= 0)
         return rc;
-    const rtj_kernels *tables[RTJ_ISA_COUNT];
-    const int nt = bench_tables(tables, RTJ_ISA_COUNT);
+    rtj_kernels store[16];
+    const rtj_kernels *tables[16];
+    const int nt = bench_kernel_tables(RTJ_FAMILY_Q8_GEMM, store, tables, 16);
     if (nt < 0)
         return 2;
     if (nt == 0)

@@ -108,3 +108,32 @@ int bench_tables(const rtj_kernels **out, int max)
     return n;
 }
 
+
+int bench_kernel_tables(enum rtj_kernel_family family, rtj_kernels *store, const rtj_kernels **out, int max)
+{
+    const rtj_kernels *isas[RTJ_ISA_COUNT];
+    const int ni = bench_tables(isas, RTJ_ISA_COUNT);
+    if (ni <= 0)
+        return ni;
+    size_t count;
+    const rtj_kernel_entry *list = rtj_kernel_list(family, &count);
+    int n = 0;
+    /* Scalar first, as bench_tables orders ISAs; the list itself is best first. */
+    for (size_t k = count; k-- > 0 && n < max;) {
+        int chosen = 0;
+        for (int i = 0; i < ni; i++)
+            chosen |= isas[i]->isa == list[k].isa;
+        if (!chosen) {
+            if (!bench_opt.isa && !rtj_cpu_has_set(rtj_cpu_get(), list[k].set))
+                bench_note("skipped: CPU lacks %s (%s)", rtj_kernel_set_name(list[k].set), list[k].name);
+            continue;
+        }
+        if (rtj_kernels_with(family, k, &store[n]) == 0) {
+            out[n] = &store[n];
+            n++;
+        } else {
+            bench_note("skipped: CPU lacks %s (%s)", rtj_kernel_set_name(list[k].set), list[k].name);
+        }
+    }
+    return n;
+}

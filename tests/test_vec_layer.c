@@ -221,3 +221,17 @@ TEST_EACH_ISA(vec_layer, store_u8)
             cr_assert_eq(out[p->vl], 0xA5, "%s store_u8 wrote past VL", kt->name);
     }
 }
+
+#if defined(__x86_64__)
+/* The shim the emulated AVX-512 build uses (tests/emu/x86/simde_shim.h) equals the real instructions: run
+ * where the CPU has AVX-512; elsewhere the shim can only be compared with itself, so the test says so. The
+ * shim is test equipment, not a kernel set: its skip hides no shipped kernel. */
+int rtj_emu_shim_check(char *msg, size_t len);
+Test(simde_shim, matches_the_hardware)
+{
+    if (!rtj_cpu_can_run(rtj_cpu_get(), RTJ_ISA_AVX512))
+        cr_skip_test("no AVX-512 here: the shim is checked against the hardware on AVX-512 CPUs");
+    char msg[160] = "";
+    cr_assert(rtj_emu_shim_check(msg, sizeof msg), "%s", msg);
+}
+#endif

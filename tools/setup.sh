@@ -1,11 +1,12 @@
 #!/bin/bash
 # Installs what building and testing rtj needs on Debian 12 (run as root; installs only what is missing):
-# a C compiler and make, pkg-config (make test-install), Criterion, clang (the second compiler CI checks),
+# a C compiler and make, pkg-config (make test-install), Criterion, SIMDe (header-only, for the emulated
+# x86 kernel sets of make test), clang (the second compiler CI checks),
 # and for the aarch64 tests the cross compiler, qemu-user and Criterion's arm64 runtime in a private sysroot
 # (build/sysroot-aarch64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="make gcc clang libc6-dev pkg-config libcriterion-dev \
+PKGS="make gcc clang libc6-dev pkg-config libcriterion-dev libsimde-dev \
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
