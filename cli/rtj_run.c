@@ -37,6 +37,20 @@ static int cmd_cpu(int argc, char **argv)
         if (rtj_kernels_for_isa((enum rtj_isa)i))
             printf(" %s", rtj_isa_name((enum rtj_isa)i));
     printf("\n");
+    /* Every kernel set built into the library (make test's summary reads this line). */
+    printf("compiled   ");
+    for (int set = 0; set < RTJ_SET_COUNT; set++) {
+        int built = 0;
+        for (int f = 0; f < RTJ_FAMILY_COUNT; f++) {
+            size_t n;
+            const rtj_kernel_entry *list = rtj_kernel_list((enum rtj_kernel_family)f, &n);
+            for (size_t i = 0; i < n; i++)
+                built |= list[i].set == (enum rtj_kernel_set)set;
+        }
+        if (built)
+            printf(" %s", rtj_kernel_set_name((enum rtj_kernel_set)set));
+    }
+    printf("\n");
     const rtj_kernels *kt = rtj_kernels_get();
     if (!kt) {
         cli_error("%s", rtj_kernels_error());
