@@ -36,7 +36,6 @@ NEONDOT_FLAGS := -march=armv8.2-a+dotprod
 
 PORTABLE_SRC := $(wildcard arch/*.c) $(wildcard arch/scalar/*.c) $(wildcard kernels/*.c) \
                 $(wildcard model/*.c) $(wildcard tokenizer/*.c)
-PORTABLE_SRC := $(filter-out kernels/ref.c,$(PORTABLE_SRC))
 ifeq ($(ARCH),x86_64)
   ISA_SRC := $(wildcard arch/x86/avx2/*.c) $(wildcard arch/x86/avx512/*.c)
 else ifeq ($(ARCH),aarch64)
@@ -51,7 +50,7 @@ ifeq ($(ARCH),x86_64)
 else ifeq ($(ARCH),aarch64)
   TEST_ISA_SRC += tests/isa/arm/neon/vec_probe.c
 endif
-TEST_SRC := $(wildcard tests/*.c) kernels/ref.c $(TEST_ISA_SRC)
+TEST_SRC := $(wildcard tests/*.c) $(TEST_ISA_SRC)
 TEST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRC))
 # bench/bench_*.c are programs; the other bench/*.c are their shared code, and bench/<isa>/*.c (the loops
 # that measure the machine's peaks) get their ISA's flags as arch/<isa>/*.c do.
@@ -134,6 +133,8 @@ test-aarch64:
 	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) \
 	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose --filter '$(QEMU_FILTER)' 2>&1 \
 	    | tee build/aarch64/tests/qemu-$$cpu.log; \
+	  echo "== rtj-run selftest under qemu -cpu $$cpu"; \
+	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) build/aarch64/rtj-run selftest; \
 	done
 
 # ---- emulated kernel sets -------------------------------------------------------------------------
@@ -161,7 +162,7 @@ EMU_OBJ := $(patsubst %.c,$(EMU)/obj/%.o,$(EMU_FILES))
 EMU_TEST_BIN := $(EMU)/tests/rtj_tests
 EMU_DEFS := $(foreach s,$(EMU_SETS),-DRTJ_EMU_$(shell echo $s | tr a-z A-Z)=1)
 # The emulated sets' own tests (name__<set>), and the whole-model and batch suites under the best of them.
-EMU_FILTER := @($(subst $(eval) ,|,$(foreach s,$(EMU_SETS),*/*__$s))|bert/*|batch/*)
+EMU_FILTER := @($(subst $(eval) ,|,$(foreach s,$(EMU_SETS),*/*__$s))|bert/*|batch/*|selftest/*)
 $(EMU)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(EMU_BASE_FLAGS) -Itests/emu/x86 -Wno-psabi -MMD -MP -c $< -o $@

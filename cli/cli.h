@@ -138,6 +138,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
 
 /* Help texts (cli/help.c): the overview, and one per command (NULL name: unknown). */
 void cli_help_overview(FILE *f);

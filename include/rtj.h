@@ -162,6 +162,43 @@ RTJ_API rtj_status rtj_checkpoint_set_exit_temperatures(const char *dir, const f
  * be opened, RTJ_ERR_ARG when an argument is NULL. */
 RTJ_API rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out);
 
+/* ---- This CPU, and checking rtj's kernels on it ---------------------------------------------------- */
+
+/* The report `rtj-run cpu` prints, as lines of text: the architecture, the CPU features rtj reads (CPUID and
+ * XCR0, or the aarch64 hwcaps), the kernel tables this CPU can run ("runnable"), every kernel set compiled
+ * into this library ("compiled") and the table classification uses ("kernels"). Written into buf (always
+ * NUL-terminated when size > 0, truncated to size - 1 bytes); *length (if not NULL) gets the length of the
+ * whole report, so a buffer of *length + 1 bytes holds it. Returns RTJ_ERR_ISA when RTJ_ISA names a set this
+ * CPU cannot run or an unknown one (the report then ends before the "kernels" line; err says why),
+ * RTJ_ERR_ARG when buf is NULL with size > 0, else RTJ_OK. */
+RTJ_API rtj_status rtj_cpu_report(char *buf, size_t size, size_t *length, rtj_error *err);
+
+/* One line of the self-test's table. */
+typedef struct rtj_selftest_check {
+    char isa[16];    /* the kernel table checked: "scalar", "avx2", "avx512", "neon" */
+    char what[96];   /* a kernel's function name, or "model <file> <dtype>: <n> inputs" */
+    double worst;    /* the worst error found: |got - reference| where it was largest relative to its bound */
+    double bound;    /* the bound at that place (0: must be exact) */
+    int pass;        /* every value within its bound (and, for a model, every label and exit equal) */
+    char detail[160]; /* on failure: where and what; otherwise empty */
+} rtj_selftest_check;
+
+typedef void (*rtj_selftest_report_fn)(const rtj_selftest_check *check, void *user);
+
+/* Checks rtj on this CPU, for a CPU nobody has tried it on: every listed kernel this CPU can run (each FP32
+ * and INT8 GEMM micro-kernel, each table's row kernels and activation quantizer) against the double-
+ * precision references on small edge-grid shapes (integer accumulators exactly, floats within the error
+ * bound derived for each kernel, as the test suite does); then, when model_path is not NULL, that model
+ * loaded once per runnable table (opts as for rtj_model_load; threads are ignored: one) on a few fixed
+ * inputs, against the scalar table: every exit's label and the exit taken at threshold 0.9 equal (where the
+ * scalar answer is not within the bound of a tie), logits within 1e-4 (1 + |z|) for FP32 and a quarter of
+ * the logits' RMS for INT8 (the bounds the test suite holds each table to against PyTorch). report (may be
+ * NULL) is called once per check, in order. *failed (if not NULL) gets the number of failed checks.
+ * Returns RTJ_OK when the checks ran (whether or not they passed), an error when they could not run (the
+ * model did not load, out of memory; err says why). Takes well under a second on the bundled model. */
+RTJ_API rtj_status rtj_selftest(const char *model_path, const rtj_load_options *opts, rtj_selftest_report_fn report,
+                                void *user, int *failed, rtj_error *err);
+
 
 #ifdef __cplusplus
 }

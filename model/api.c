@@ -27,6 +27,12 @@ rtj_status rtj_model_load(const char *path, const rtj_load_options *opts, rtj_mo
     const rtj_kernels *kt = rtj_kernels_get();
     if (!kt)
         return rtj_fail(err, RTJ_ERR_ISA, "%s", rtj_kernels_error());
+    return rtj_model_load_kernels(path, opts, kt, out, err);
+}
+
+rtj_status rtj_model_load_kernels(const char *path, const rtj_load_options *opts, const rtj_kernels *kt,
+                                  rtj_model **out, rtj_error *err)
+{
     struct stat sb;
     if (stat(path, &sb) != 0)
         return rtj_fail(err, RTJ_ERR_IO, "%s: no such file or directory", path);

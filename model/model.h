@@ -118,4 +118,9 @@ rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err);
 /* Loads an .rtj file into a model whose kt, dtype and threads are set. */
 rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err);
 
+/* rtj_model_load with the kernel table given rather than this process's (api.c): how the self-test runs
+ * one model under every table the CPU can run. */
+rtj_status rtj_model_load_kernels(const char *path, const rtj_load_options *opts, const rtj_kernels *kt,
+                                  rtj_model **out, rtj_error *err);
+
 #endif

@@ -81,8 +81,8 @@ printf '"2","the movie","a great, ""fun"" story"\n"1","bad film","very boring"\n
 
 # ---- help and cpu ----------------------------------------------------------------------------------
 expect "help exits 0" 0 "$RUN" help
-check "help lists every command" bash -c "for c in classify tokenize eval calibrate convert info cpu; do grep -q \"^  \$c\" '$T/out' || exit 1; done"
-for c in classify tokenize eval calibrate convert info cpu; do
+check "help lists every command" bash -c "for c in classify tokenize eval calibrate convert info cpu selftest; do grep -q \"^  \$c\" '$T/out' || exit 1; done"
+for c in classify tokenize eval calibrate convert info cpu selftest; do
     expect "$c --help exits 0" 0 "$RUN" $c --help
     check "$c --help has usage and an example" bash -c "grep -q '^usage: rtj-run' '$T/out' && grep -qi 'example' '$T/out'"
 done
@@ -91,6 +91,34 @@ check "eval --help documents how time is measured" grep -q "How time is measured
 expect_error "help of an unknown command" 2 "no command 'bogus'" "$RUN" help bogus
 expect "cpu" 0 "$RUN" cpu
 check "cpu names the kernels" grep -q '^kernels ' "$T/out"
+check "cpu: runnable and compiled sets" bash -c "grep -q '^runnable  *scalar' '$T/out' && grep -q '^compiled  *scalar' '$T/out'"
+impossible=neon
+[ "$(uname -m)" = aarch64 ] && impossible=avx2
+expect "cpu with an impossible RTJ_ISA exits 2" 2 env RTJ_ISA=$impossible "$RUN" cpu
+check "cpu with an impossible RTJ_ISA says why, after the features" bash -c "grep -q 'cannot run $impossible' '$T/err' &&
+    grep -q '^compiled ' '$T/out' && ! grep -q '^kernels ' '$T/out'"
+
+# ---- selftest ------------------------------------------------------------------------------------------
+expect "selftest on the bundled model" 0 "$RUN" selftest
+check "selftest: a row per runnable GEMM kernel, the model, a passing summary" bash -c "
+    grep -q '^scalar  *rtj_f32_gemm_ukernel_4x8__scalar .* pass\$' '$T/out' &&
+    grep -q '^scalar  *rtj_q8_gemm_ukernel_4x16__scalar .* pass\$' '$T/out' &&
+    grep -q '^scalar  *rtj_f32_gelu__scalar .* pass\$' '$T/out' &&
+    ! grep -q FAIL '$T/out' && grep -q '^selftest: passed, 0 checks failed' '$T/out'"
+runnable=$(sed -n 's/^runnable  *//p' <("$RUN" cpu 2>/dev/null))
+for isa in $runnable; do
+    [ "$isa" = scalar ] && continue
+    check "selftest checks the model under $isa" grep -q "^$isa  *model default.rtj int8: .* pass\$" "$T/out"
+done
+expect "selftest --no-model --json" 0 "$RUN" selftest --no-model --json
+check "selftest --json: one object per check, no model" bash -c "
+    grep -q '^{\"isa\": \"scalar\", \"check\": \"rtj_f32_softmax__scalar\", \"worst_error\": ' '$T/out' &&
+    ! grep -v '\"pass\": true' '$T/out' && ! grep -q '\"check\": \"model' '$T/out'"
+expect "selftest on a checkpoint directory, FP32" 0 "$RUN" selftest --model "$M"
+check "selftest: the FP32 checkpoint's row" bash -c "grep -q 'model model fp32: ' '$T/out' || [ \"$runnable\" = scalar ]"
+expect_error "selftest of a missing model" 1 "no such file" "$RUN" selftest --model "$T/nonexistent"
+expect_error "selftest with an unknown flag" 2 "unknown option" "$RUN" selftest --bogus
+expect_error "selftest with --model and --no-model" 2 "cannot be used together" "$RUN" selftest --no-model --model "$M"
 
 # ---- info --------------------------------------------------------------------------------------------
 expect "info on the checkpoint directory" 0 "$RUN" info "$M"

@@ -18,10 +18,6 @@ SYSTEM=" assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h l
 
 SYSTEM=" $(echo $SYSTEM) " # one line, one space between names
 
-# TODO(issue 11): cli/rtj_run.c's `cpu` command still reads kernels/rtj_kernels.h; the engineer on issue 11
-# is replacing it with a public CPU/kernel report and a `selftest` command. Remove this allowance then.
-ALLOWED_INTERNAL="cli/rtj_run.c:../kernels/rtj_kernels.h"
-
 bad=0
 for f in cli/*.c cli/*.h; do
     [ -e "$f" ] || continue
@@ -32,7 +28,6 @@ for f in cli/*.c cli/*.h; do
             why="<$h> is not a C standard or POSIX header"
         elif [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\"([^\"]+)\" ]]; then
             h=${BASH_REMATCH[1]}
-            [[ " $ALLOWED_INTERNAL " == *" $f:$h "* ]] && continue
             # Quoted names resolve beside the file first, then in include/ (-Iinclude).
             if [ -e "cli/$h" ]; then
                 where=$(realpath -m "cli/$h")
