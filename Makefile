@@ -134,7 +134,7 @@ test-aarch64:
 	    timeout -k 10 900 build/aarch64/tests/rtj_tests -j$(TEST_JOBS) --verbose --filter '$(QEMU_FILTER)' 2>&1 \
 	    | tee build/aarch64/tests/qemu-$$cpu.log; \
 	  echo "== rtj-run selftest under qemu -cpu $$cpu"; \
-	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) build/aarch64/rtj-run selftest; \
+	  QEMU_CPU=$$cpu QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) build/aarch64/rtj-run selftest --model models/default.rtj; \
 	done
 
 # ---- emulated kernel sets -------------------------------------------------------------------------

@@ -58,6 +58,9 @@ typedef struct cli_model_opts {
 
 /* Resolves NULL to the default model, loads (an INT8 .rtj as INT8 whatever was asked), prints why not. */
 int cli_load_model(const cli_model_opts *o, rtj_model **out, const char **resolved_path);
+/* The path (NULL: the bundled default model) and load options cli_load_model would use; prints why not and
+ * returns CLI_FAIL when there is no default model. */
+int cli_model_resolve(const cli_model_opts *o, const char **path, rtj_load_options *lo);
 /* The bundled default model if one exists, else NULL (and the places looked in, in `looked`). */
 const char *cli_default_model(char *looked, size_t looked_len);
 /* 1 if path is a directory. */

@@ -208,26 +208,35 @@ const char *cli_default_model(char *looked, size_t looked_len)
     return NULL;
 }
 
-int cli_load_model(const cli_model_opts *o, rtj_model **out, const char **resolved)
+int cli_model_resolve(const cli_model_opts *o, const char **path, rtj_load_options *lo)
 {
-    const char *path = o->path;
-    *out = NULL;
-    if (!path) {
+    *path = o->path;
+    if (!*path) {
         char looked[1024];
-        path = cli_default_model(looked, sizeof looked);
-        if (!path) {
+        *path = cli_default_model(looked, sizeof looked);
+        if (!*path) {
             cli_error("no --model given and the bundled default model is not installed (looked for %s); "
                       "pass --model PATH (a checkpoint directory or an .rtj file)", looked);
             return CLI_FAIL;
         }
     }
-    if (resolved)
-        *resolved = path;
-    rtj_load_options lo = {o->int8 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32, o->threads};
+    *lo = (rtj_load_options){o->int8 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32, o->threads};
     /* An INT8 .rtj file holds no FP32 weights: it can only be loaded as what it is. */
     rtj_dtype file_dtype;
-    if (!cli_is_dir(path) && rtj_model_file_dtype(path, &file_dtype) == RTJ_OK && file_dtype == RTJ_DTYPE_INT8)
-        lo.dtype = RTJ_DTYPE_INT8;
+    if (!cli_is_dir(*path) && rtj_model_file_dtype(*path, &file_dtype) == RTJ_OK && file_dtype == RTJ_DTYPE_INT8)
+        lo->dtype = RTJ_DTYPE_INT8;
+    return CLI_OK;
+}
+
+int cli_load_model(const cli_model_opts *o, rtj_model **out, const char **resolved)
+{
+    const char *path;
+    rtj_load_options lo;
+    *out = NULL;
+    if (cli_model_resolve(o, &path, &lo) != CLI_OK)
+        return CLI_FAIL;
+    if (resolved)
+        *resolved = path;
     rtj_error err;
     rtj_status s = rtj_model_load(path, &lo, out, &err);
     if (s != RTJ_OK) {

@@ -63,22 +63,9 @@ int cmd_selftest(int argc, char **argv)
     if (no_model && mo.path)
         return cli_usage_error("--model and --no-model cannot be used together");
     const char *path = NULL;
-    if (!no_model) {
-        path = mo.path;
-        if (!path) {
-            char looked[1024];
-            path = cli_default_model(looked, sizeof looked);
-            if (!path) {
-                cli_error("the bundled default model is not installed (looked for %s); pass --model PATH, or "
-                          "--no-model to check the kernels only", looked);
-                return CLI_FAIL;
-            }
-        }
-    }
-    rtj_load_options lo = {mo.int8 ? RTJ_DTYPE_INT8 : RTJ_DTYPE_FP32, 1};
-    rtj_dtype file_dtype; /* an INT8 .rtj file can only be loaded as what it is */
-    if (path && !cli_is_dir(path) && rtj_model_file_dtype(path, &file_dtype) == RTJ_OK)
-        lo.dtype = file_dtype;
+    rtj_load_options lo = {RTJ_DTYPE_FP32, 1};
+    if (!no_model && cli_model_resolve(&mo, &path, &lo) != CLI_OK)
+        return CLI_FAIL;
     const double t0 = cli_now_ms();
     int failed = 0;
     rtj_error e;

@@ -155,3 +155,22 @@ void rtj_q8_gemm(const rtj_kernels *kt, size_t m, const float *x, size_t ldx, co
     kt->q8_quantize(m, w->k, x, ldx, kt->q8_act_max, a.qa, a.ldq, a.a_scale, a.a_zero);
     rtj_q8_gemm_quantized_cols(kt, m, a.qa, a.ldq, a.a_scale, a.a_zero, w, op, res, ldres, c, ldc, 0, w->n);
 }
+
+void rtj_q8_unpack_w(const rtj_q8_packed_w *w, int8_t *out)
+{
+    for (size_t j = 0; j < w->n; j++)
+        for (size_t k = 0; k < w->k; k++)
+            out[j * w->k + k] = w->data[(j / RTJ_Q8_PANEL) * w->k_pad * RTJ_Q8_PANEL + (k / 4) * RTJ_Q8_PANEL * 4 +
+                                        (j % RTJ_Q8_PANEL) * 4 + k % 4];
+}
+
+void rtj_q8_gemm_exact(const rtj_kernels *kt, size_t m, const uint8_t *qa, size_t ldq, const rtj_q8_packed_w *w,
+                       int32_t *acc, size_t ldc)
+{
+    const size_t mr = kt->q8_gemm_mr, nr = kt->q8_gemm_nr, panel_stride = w->k_pad * RTJ_Q8_PANEL;
+    for (size_t j0 = 0; j0 < w->n; j0 += nr)
+        for (size_t i = 0; i < m; i += mr)
+            kt->q8_gemm_ukernel(m - i < mr ? m - i : mr, w->n - j0 < nr ? w->n - j0 : nr, w->k_pad, qa + i * ldq, ldq,
+                                w->data + (j0 / RTJ_Q8_PANEL) * panel_stride, panel_stride, acc + i * ldc + j0, ldc,
+                                NULL);
+}

@@ -226,6 +226,13 @@ typedef struct rtj_q8_packed_w {
  * depend on the ISA. Returns 0, or -1 when out of memory. */
 int rtj_q8_pack_w(size_t n, size_t k, const float *w, size_t ldw, const float *bias, rtj_q8_packed_w *out);
 void rtj_q8_packed_w_free(rtj_q8_packed_w *w);
+/* The quantized weights back in [n, k] (HF layout), n * k bytes: what the exact references read. */
+void rtj_q8_unpack_w(const rtj_q8_packed_w *w, int8_t *out);
+/* The micro-kernel's int32 accumulators for C[m, n] = qa[m, k_pad] * W, tile by tile as the driver takes
+ * them, no epilogue (epi NULL): what the exact tests and the self-test compare with int64 sums. Only the
+ * m x n elements of acc (row stride ldc) are written. */
+void rtj_q8_gemm_exact(const rtj_kernels *kt, size_t m, const uint8_t *qa, size_t ldq, const rtj_q8_packed_w *w,
+                       int32_t *acc, size_t ldc);
 /* Symmetric INT8 quantization of m rows of k floats, one scale a row: scale[i] = amax_i / 127 and
  * q = round(x / scale) in [-127, 127] (an all-zero row: scale 0, q 0). The rule of rtj_q8_pack_w's weight
  * channels, and of the INT8 models' word-embedding rows. */

@@ -14,7 +14,7 @@
 #include "rtj_kernels.h"
 #include "selftest.h"
 
-#define U_F32 (FLT_EPSILON / 2) /* unit roundoff of float */
+#define U_F32 RTJ_U_F32
 #define SENTINEL 7777.0f
 #define SENTINEL_I32 0x5a5a5a5a
 
@@ -129,18 +129,7 @@ static size_t grid_m(size_t mr, size_t *out)
     return n;
 }
 
-/* ---- FP32 GEMM --------------------------------------------------------------------------------------
- * A float dot product of k terms is within k u sum|a w| of the exact value in any order, with or without
- * FMA (Higham 3.1); alpha, bias and residual each add a rounding: tol = (k + 2) u S + 2 u (|pre| + |y|).
- * GELU's slope is at most 1.13 and it adds its own 1.3e-7 relative error (kernels/vmath.inc). */
-static double f32_gemm_tol(size_t k, enum rtj_epi_op op, double y, double s, double pre)
-{
-    double t = (double)(k + 2) * U_F32 * s + 2 * U_F32 * (fabs(pre) + fabs(y)) + 1e-30;
-    if (op == RTJ_EPI_GELU)
-        t = 1.13 * t + 2e-7 * fabs(pre) + 4 * U_F32 * fabs(y);
-    return t;
-}
-
+/* ---- FP32 GEMM: within rtj_f32_gemm_bound (kernels/ref.h) ------------------------------------------ */
 static int check_f32_gemm(rtj_selftest_state *s, const rtj_kernels *kt)
 {
     const size_t mr = kt->f32_gemm_mr, nr = kt->f32_gemm_nr;
@@ -194,7 +183,7 @@ static int check_f32_gemm(rtj_selftest_state *s, const rtj_kernels *kt)
                                                  m, n, k, i, j);
                             continue;
                         }
-                        rtj_selftest_value(s, c[at] - ref[at], f32_gemm_tol(k, op, ref[at], absb[at], pre[at]),
+                        rtj_selftest_value(s, c[at] - ref[at], rtj_f32_gemm_bound(k, op, ref[at], absb[at], pre[at]),
                                            "m=%zu n=%zu k=%zu op=%d: C[%zu][%zu] = %.9g, reference %.9g", m, n, k,
                                            (int)op, i, j, c[at], ref[at]);
                     }
@@ -209,18 +198,11 @@ static int check_f32_gemm(rtj_selftest_state *s, const rtj_kernels *kt)
 
 /* ---- INT8 GEMM ----------------------------------------------------------------------------------------
  * The int32 accumulators are exact: compared with int64 sums, bound 0. The fused epilogue is then checked
- * against dequantization of the exact sums in double: the integer difference (exact below 2^24, else within
- * u), the product of scales and the bias add round within 4 u (|v| + |bias|), the store within u |y|, plus
- * GELU's error. */
-static size_t q8_offset(const rtj_q8_packed_w *w, size_t j, size_t k)
-{
-    return (j / RTJ_Q8_PANEL) * w->k_pad * RTJ_Q8_PANEL + (k / 4) * RTJ_Q8_PANEL * 4 + (j % RTJ_Q8_PANEL) * 4 + k % 4;
-}
-
+ * against dequantization of the exact sums in double, within rtj_q8_epilogue__ref's bound. */
 static int q8_exact_case(rtj_selftest_state *s, const rtj_kernels *kt, size_t n, size_t k, const size_t *ms,
                          size_t nm, rng *r)
 {
-    const size_t mr = kt->q8_gemm_mr, nr = kt->q8_gemm_nr, M = ms[nm - 1];
+    const size_t M = ms[nm - 1];
     arena ar = {0};
     float *w = take(&ar, n * k * sizeof(float));
     int8_t *qw = take(&ar, n * k);
@@ -230,16 +212,14 @@ static int q8_exact_case(rtj_selftest_state *s, const rtj_kernels *kt, size_t n,
     rtj_q8_packed_w pw;
     if (rtj_q8_pack_w(n, k, w, k, NULL, &pw) != 0)
         return release(&ar), -1;
-    const size_t ldq = pw.k_pad + 4, ldc = n + 3, panel_stride = pw.k_pad * RTJ_Q8_PANEL;
+    const size_t ldq = pw.k_pad + 4, ldc = n + 3;
     uint8_t *qa = take(&ar, M * ldq);
     int32_t *acc = take(&ar, M * ldc * sizeof(int32_t)), *ref = take(&ar, M * ldc * sizeof(int32_t));
     if (ar.n < 5) {
         rtj_q8_packed_w_free(&pw);
         return release(&ar), -1;
     }
-    for (size_t j = 0; j < n; j++)
-        for (size_t kk = 0; kk < k; kk++)
-            qw[j * k + kk] = pw.data[q8_offset(&pw, j, kk)];
+    rtj_q8_unpack_w(&pw, qw);
     /* The full activation range, with the largest value often: the extremes are what overflows int16 pairs. */
     for (size_t i = 0; i < M * ldq; i++)
         qa[i] = (uint8_t)(i % 7 == 0 ? (uint32_t)kt->q8_act_max : rng_next(r) % (uint32_t)(kt->q8_act_max + 1));
@@ -247,11 +227,7 @@ static int q8_exact_case(rtj_selftest_state *s, const rtj_kernels *kt, size_t n,
         const size_t m = ms[mi];
         for (size_t i = 0; i < m * ldc; i++)
             acc[i] = SENTINEL_I32;
-        for (size_t j0 = 0; j0 < n; j0 += nr)
-            for (size_t i0 = 0; i0 < m; i0 += mr)
-                kt->q8_gemm_ukernel(m - i0 < mr ? m - i0 : mr, n - j0 < nr ? n - j0 : nr, pw.k_pad, qa + i0 * ldq, ldq,
-                                    pw.data + (j0 / RTJ_Q8_PANEL) * panel_stride, panel_stride, acc + i0 * ldc + j0,
-                                    ldc, NULL);
+        rtj_q8_gemm_exact(kt, m, qa, ldq, &pw, acc, ldc);
         rtj_q8_gemm__ref(m, n, k, qa, ldq, qw, k, ref, ldc);
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < ldc; j++) {
@@ -289,24 +265,16 @@ static int q8_epilogue_case(rtj_selftest_state *s, const rtj_kernels *kt, rng *r
     rtj_q8_packed_w pw;
     if (rtj_q8_pack_w(N, K, w, K, bias, &pw) != 0)
         return release(&ar), -1;
-    for (size_t j = 0; j < N; j++)
-        for (size_t kk = 0; kk < K; kk++)
-            qw[j * K + kk] = pw.data[q8_offset(&pw, j, kk)];
+    rtj_q8_unpack_w(&pw, qw);
     rtj_q8_quantize_rows(M, K, x, K, kt->q8_act_max, qa, LDQ, sa, za);
     rtj_q8_gemm__ref(M, N, K, qa, LDQ, qw, K, acc, N);
     for (int op = RTJ_EPI_NONE; op <= RTJ_EPI_RESIDUAL; op++) {
         rtj_q8_gemm_quantized_cols(kt, M, qa, LDQ, sa, za, &pw, (enum rtj_epi_op)op, res, N, c, N, 0, N);
         for (size_t i = 0; i < M; i++)
             for (size_t j = 0; j < N; j++) {
-                const double v = (double)sa[i] * pw.w_scale[j] * (acc[i * N + j] - (double)za[i] * pw.w_sum[j]);
-                double y = v + bias[j], tol = 4 * U_F32 * (fabs(v) + fabs(bias[j]));
-                if (op == RTJ_EPI_GELU) {
-                    tol = 1.13 * tol + 1.3e-7 * fabs(y);
-                    y = rtj_f32_gelu__ref(y);
-                } else if (op == RTJ_EPI_RESIDUAL) {
-                    y += res[i * N + j];
-                }
-                tol += 2 * U_F32 * fabs(y) + 1e-30;
+                double tol;
+                const double y = rtj_q8_epilogue__ref(acc[i * N + j], sa[i], za[i], pw.w_scale[j], pw.w_sum[j], bias[j],
+                                                      (enum rtj_epi_op)op, res[i * N + j], &tol);
                 rtj_selftest_value(s, c[i * N + j] - y, tol, "epilogue op %d: y[%zu][%zu] = %.9g, expected %.9g", op,
                                    i, j, c[i * N + j], y);
             }
@@ -365,15 +333,14 @@ static void check_softmax(rtj_selftest_state *s, const rtj_kernels *kt, const ch
     rtj_selftest_end(s);
 }
 
-/* LayerNorm (tests/test_f32_elementwise.c): the mean of n values is within n u mean|v| of exact, the centred
- * value carries that times rstd |gamma|:  |err| <= ((n + 6) u mean|v| rstd + 4 u |z|) |gamma| + 2 u |beta|. */
+/* LayerNorm: within rtj_f32_layernorm_bound, on rows with a large common offset. */
 static void check_layernorm(rtj_selftest_state *s, const rtj_kernels *kt, const char *sfx)
 {
     rtj_selftest_begin(s, kt->name, "rtj_f32_layernorm__%s", sfx);
     rng r = {5};
     enum { ROWS = 2, LD = 320 };
     float x[ROWS * LD], res[ROWS * LD], g[LD], b[LD], y[ROWS * LD];
-    double ref[LD];
+    double ref[LD], tol[LD];
     for (size_t l = 1; l < N_LENGTHS; l++) /* n = 1 has no spread: its answer is beta up to eps */
         for (int with_res = 0; with_res < 2; with_res++) {
             const size_t n = row_lengths[l];
@@ -385,24 +352,10 @@ static void check_layernorm(rtj_selftest_state *s, const rtj_kernels *kt, const 
             kt->f32_layernorm(ROWS, n, x, LD, rs, LD, g, b, 1e-12f, y, LD);
             for (size_t row = 0; row < ROWS; row++) {
                 rtj_f32_layernorm__ref(n, x + row * LD, rs ? rs + row * LD : NULL, g, b, 1e-12f, ref);
-                double mean_abs = 0, mean = 0, var = 0;
-                for (size_t j = 0; j < n; j++) {
-                    const double v = (double)x[row * LD + j] + (rs ? rs[row * LD + j] : 0.0);
-                    mean_abs += fabs(v) / n;
-                    mean += v / n;
-                }
-                for (size_t j = 0; j < n; j++) {
-                    const double v = (double)x[row * LD + j] + (rs ? rs[row * LD + j] : 0.0) - mean;
-                    var += v * v / n;
-                }
-                const double rstd = 1 / sqrt(var + 1e-12);
-                for (size_t j = 0; j < n; j++) {
-                    const double z = ((double)x[row * LD + j] + (rs ? rs[row * LD + j] : 0.0) - mean) * rstd;
-                    const double tol =
-                        ((n + 6) * U_F32 * mean_abs * rstd + 4 * U_F32 * fabs(z)) * fabs(g[j]) + 2 * U_F32 * fabs(b[j]) + 1e-30;
-                    rtj_selftest_value(s, y[row * LD + j] - ref[j], tol, "n=%zu res=%d row %zu: y[%zu] = %.9g, reference %.9g",
+                rtj_f32_layernorm_bound(n, x + row * LD, rs ? rs + row * LD : NULL, g, b, 1e-12f, tol);
+                for (size_t j = 0; j < n; j++)
+                    rtj_selftest_value(s, y[row * LD + j] - ref[j], tol[j], "n=%zu res=%d row %zu: y[%zu] = %.9g, reference %.9g",
                                        n, with_res, row, j, y[row * LD + j], ref[j]);
-                }
             }
         }
     rtj_selftest_end(s);

@@ -3,6 +3,7 @@
  * value past its bound, a NaN and a failed condition (so a broken kernel cannot pass it). That it catches a
  * real fault was shown by hand: with vf_copysign's old 0xE4 immediate the AVX-512 GELU, tanh and model
  * checks fail. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../include/rtj.h"
