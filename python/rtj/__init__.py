@@ -8,6 +8,8 @@
 Guide: docs/python.md in the repository.
 """
 from .model import ArgumentError, Error, Exit, Model, ModelInfo, Result, Tokens
+from .system import SelftestCheck, cpu_report, selftest
 
 __version__ = "0.1.0"
-__all__ = ["Model", "Result", "Exit", "Tokens", "ModelInfo", "Error", "ArgumentError", "__version__"]
+__all__ = ["Model", "Result", "Exit", "Tokens", "ModelInfo", "Error", "ArgumentError", "cpu_report", "selftest",
+           "SelftestCheck", "__version__"]

@@ -52,6 +52,14 @@ class Result(ctypes.Structure):
                 ("num_exits", ctypes.c_int), ("exits", ctypes.POINTER(ExitOutput))]
 
 
+class SelftestCheck(ctypes.Structure):
+    _fields_ = [("isa", ctypes.c_char * 16), ("what", ctypes.c_char * 96), ("worst", ctypes.c_double),
+                ("bound", ctypes.c_double), ("passed", ctypes.c_int), ("detail", ctypes.c_char * 160)]
+
+
+SELFTEST_REPORT = ctypes.CFUNCTYPE(None, ctypes.POINTER(SelftestCheck), ctypes.c_void_p)
+
+
 # ---- rtj_tokenizer.h --------------------------------------------------------------------------------
 class TokSpan(ctypes.Structure):
     _fields_ = [("start", ctypes.c_size_t), ("end", ctypes.c_size_t)]
@@ -76,6 +84,9 @@ def _declare(lib):
         "rtj_context_free": (None, [vp]),
         "rtj_classify_batch": (st, [vp, sz, ctypes.POINTER(cp), ctypes.POINTER(cp),
                                     ctypes.POINTER(ClassifyOptions), ctypes.POINTER(Result)]),
+        "rtj_model_file_dtype": (st, [cp, P_int]),
+        "rtj_cpu_report": (st, [ctypes.c_char_p, sz, ctypes.POINTER(sz), ctypes.POINTER(Error)]),
+        "rtj_selftest": (st, [cp, ctypes.POINTER(LoadOptions), SELFTEST_REPORT, vp, P_int, ctypes.POINTER(Error)]),
         "rtj_tokenizer_strerror": (cp, [st]),
         "rtj_tokenizer_vocab": (vp, [vp]),
         "rtj_vocab_token": (cp, [vp, ctypes.c_int32, ctypes.POINTER(sz)]),
