@@ -58,6 +58,9 @@ static int cmd_cpu(int argc, char **argv)
     }
     printf("kernels     %s (f32 gemm: %s, tile %zux%zu, kc %zu, mc %zu)\n", kt->name,
            kt->f32_gemm_ukernel_name, kt->f32_gemm_mr, kt->f32_gemm_nr, kt->f32_gemm_kc, kt->f32_gemm_mc);
+    /* Within a set, the INT8 kernel is the best the CPU offers (AVX2's table takes AVX-VNNI where present). */
+    printf("int8        %s (tile %zux%zu, activations 0..%d)\n", kt->q8_gemm_ukernel_name, kt->q8_gemm_mr,
+           kt->q8_gemm_nr, kt->q8_act_max);
     return CLI_OK;
 }
 
