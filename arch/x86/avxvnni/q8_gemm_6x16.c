@@ -19,9 +19,10 @@
  * fewer chains again. NOT MEASURED: no machine here has AVX-VNNI (see the README).
  *
  * Short tiles: the body is one always-inline function instantiated for each mr (1..6); rows past mr are
- * never read nor stored. With fewer than 4 rows the k groups rotate over 2 or 4 accumulator sets (at most
- * 12 live accumulators) so that 8 or more chains are still in flight. Accumulators are named variables,
- * not an array: GCC 12 spills arrays of vectors. */
+ * never read nor stored. With 1 or 2 rows the k groups rotate over 4 or 2 accumulator sets, so that 8
+ * chains are still in flight; 3 rows keep one set (6 chains): two sets, 12 accumulators beside W and A,
+ * were measured in the disassembly to spill one ymm per 4 k groups with GCC 12. Accumulators are named
+ * variables, not an array: GCC 12 spills arrays of vectors. */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -67,7 +68,7 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uin
     if (MRC > 4) a4 = a3 + lda;
     if (MRC > 5) a5 = a4 + lda;
 
-    /* Accumulator sets: c always; d for MRC <= 3, e and f for MRC == 1 (see the top). */
+    /* Accumulator sets: c always; d for MRC <= 2, e and f for MRC == 1 (see the top). */
 #define SETS(r) __m256i c##r##0 = _mm256_setzero_si256(), c##r##1 = c##r##0, d##r##0 = c##r##0,        \
                         d##r##1 = c##r##0, e##r##0 = c##r##0, e##r##1 = c##r##0, f##r##0 = c##r##0,     \
                         f##r##1 = c##r##0;
@@ -80,7 +81,7 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uin
     for (; g >= 4; g -= 4) {
         if (MRC == 1) {
             K_GROUP(c, 0) K_GROUP(d, 1) K_GROUP(e, 2) K_GROUP(f, 3)
-        } else if (MRC <= 3) {
+        } else if (MRC == 2) {
             K_GROUP(c, 0) K_GROUP(d, 1) K_GROUP(c, 2) K_GROUP(d, 3)
         } else {
             K_GROUP(c, 0) K_GROUP(c, 1) K_GROUP(c, 2) K_GROUP(c, 3)
@@ -93,8 +94,8 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uin
         w += 4 * NR;
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4;
     }
-    if (MRC <= 3) {
-        SUM_SET(d, 0) SUM_SET(d, 1) SUM_SET(d, 2)
+    if (MRC <= 2) {
+        SUM_SET(d, 0) SUM_SET(d, 1)
     }
     if (MRC == 1) {
         SUM_SET(e, 0) SUM_SET(f, 0)
