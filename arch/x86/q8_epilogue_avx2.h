@@ -1,7 +1,8 @@
 /* What the ymm INT8 micro-kernels of 16-column panels share (arch/x86/avx2/q8_gemm_4x16.c, vpmaddubsw;
- * arch/x86/avxvnni/q8_gemm_6x16.c, vpdpbusd): the broadcast of a row's k group, the store of one row of a tile, raw int32 or through the
- * fused epilogue, and the GELU applied to the stored rows. Both are built with AVX2+FMA at least, and both
- * sets' FP32 kernels are AVX2's, so the epilogue and its GELU are the AVX2 ones whatever multiplies. */
+ * arch/x86/avxvnni/q8_gemm_6x16.c, vpdpbusd): the broadcast of a row's k group, the store of one row of a
+ * tile (raw int32, or through the fused epilogue), the GELU on the stored rows and the entry's row switch.
+ * Both are built with AVX2+FMA at least, and both sets' FP32 kernels are AVX2's, so the epilogue and its
+ * GELU are the AVX2 ones whatever multiplies. */
 #ifndef RTJ_Q8_EPILOGUE_AVX2_H
 #define RTJ_Q8_EPILOGUE_AVX2_H
 
@@ -92,5 +93,14 @@ RTJ_ALWAYS_INLINE void q8_avx2_gelu_rows(size_t mrc, size_t nr, void *c, size_t 
         for (size_t r = 0; r < mrc; r++)
             rtj_f32_gelu__avx2(nr, (float *)c + r * ldc, (float *)c + r * ldc);
 }
+
+/* The body of a one-panel kernel's entry (NR = 16: panel_stride unused): the runtime mr turned into the
+ * constant row count of the including file's tile(MRC, nr, k_pad, a, lda, w, c, ldc, epi). */
+#define RTJ_Q8_AVX2_ONE_PANEL_ENTRY(MR)                                                                 \
+    do {                                                                                                \
+        (void)panel_stride;                                                                             \
+        RTJ_UKERNEL_SWITCH_MR(mr, MR, RTJ_Q8_AVX2_TILE_)                                                \
+    } while (0)
+#define RTJ_Q8_AVX2_TILE_(m) tile(m, nr, k_pad, a, lda, w, c, ldc, epi)
 
 #endif

@@ -109,8 +109,5 @@ void rtj_q8_gemm_ukernel_6x16__avxvnni(size_t mr, size_t nr, size_t k_pad, const
                                        const int8_t *w, size_t panel_stride, void *c, size_t ldc,
                                        const rtj_q8_epi *epi)
 {
-    (void)panel_stride; /* NR = one panel */
-#define TILE(m) tile(m, nr, k_pad, a, lda, w, c, ldc, epi)
-    RTJ_UKERNEL_SWITCH_MR(mr, MR, TILE)
-#undef TILE
+    RTJ_Q8_AVX2_ONE_PANEL_ENTRY(MR);
 }
