@@ -1,9 +1,10 @@
-/* Test-only: the AVX-512 and AVX-VNNI intrinsics the kernels use that SIMDe 0.7.4 does not provide (or gets wrong),
- * written from Intel's documented semantics lane by lane. Masked loads read, and masked stores write, only the selected lanes
- * (as the hardware suppresses faults on the others), so ASan sees exactly what the real kernel touches.
- * The reductions follow GCC 12's avx512fintrin.h tree (halves, then quarters, then pairs), so the emulated
- * kernels round as natively built ones do. tests/isa/x86/avx512/simde_shim_check.c and
- * tests/isa/x86/avxvnni/simde_shim_check.c check each against the real instruction on a CPU that has it. */
+/* Test-only: the AVX-512 and AVX-VNNI intrinsics the kernels use that SIMDe 0.7.4 does not provide (or gets
+ * wrong), written from Intel's documented semantics lane by lane. Masked loads read, and masked stores write,
+ * only the selected lanes (as the hardware suppresses faults on the others), so ASan sees exactly what the
+ * real kernel touches. The reductions follow GCC 12's avx512fintrin.h tree (halves, then quarters, then
+ * pairs), so the emulated kernels round as natively built ones do. tests/isa/x86/avx512/simde_shim_check.c
+ * and tests/isa/x86/avxvnni/simde_shim_check.c check each against the real instruction on a CPU that has it
+ * (tests/test_vec_layer.c, simde_shim/). */
 #ifndef RTJ_EMU_SIMDE_SHIM_H
 #define RTJ_EMU_SIMDE_SHIM_H
 #include <math.h>
@@ -140,6 +141,7 @@ static inline simde__m256i rtj_emu_mm256_dpbusd_avx_epi32(simde__m256i src, simd
 #define _mm512_maskz_loadu_ps rtj_emu_mm512_maskz_loadu_ps
 #define _mm512_reduce_add_ps rtj_emu_mm512_reduce_add_ps
 #define _mm512_reduce_max_ps rtj_emu_mm512_reduce_max_ps
+#undef _mm256_dpbusd_avx_epi32
 #define _mm256_dpbusd_avx_epi32 rtj_emu_mm256_dpbusd_avx_epi32
 #endif
 #endif
