@@ -30,6 +30,7 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -W
 LDLIBS := -lm -lpthread
 
 AVX2_FLAGS := -mavx2 -mfma -mf16c
+AVXVNNI_FLAGS := $(AVX2_FLAGS) -mavxvnni
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx512vnni
 NEON_FLAGS := -march=armv8-a
 NEONDOT_FLAGS := -march=armv8.2-a+dotprod
@@ -37,7 +38,7 @@ NEONDOT_FLAGS := -march=armv8.2-a+dotprod
 PORTABLE_SRC := $(wildcard arch/*.c) $(wildcard arch/scalar/*.c) $(wildcard kernels/*.c) \
                 $(wildcard model/*.c) $(wildcard tokenizer/*.c)
 ifeq ($(ARCH),x86_64)
-  ISA_SRC := $(wildcard arch/x86/avx2/*.c) $(wildcard arch/x86/avx512/*.c)
+  ISA_SRC := $(wildcard arch/x86/avx2/*.c) $(wildcard arch/x86/avxvnni/*.c) $(wildcard arch/x86/avx512/*.c)
 else ifeq ($(ARCH),aarch64)
   ISA_SRC := $(wildcard arch/arm/neon/*.c) $(wildcard arch/arm/neondot/*.c)
 endif
@@ -46,7 +47,8 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORTABLE_SRC) $(ISA_SRC))
 # tests/isa/<isa>/: the vector-layer probes, built with their ISA's flags like the kernels they probe.
 TEST_ISA_SRC := tests/isa/scalar/vec_probe.c
 ifeq ($(ARCH),x86_64)
-  TEST_ISA_SRC += tests/isa/x86/avx2/vec_probe.c tests/isa/x86/avx512/vec_probe.c tests/isa/x86/avx512/simde_shim_check.c
+  TEST_ISA_SRC += tests/isa/x86/avx2/vec_probe.c tests/isa/x86/avx512/vec_probe.c tests/isa/x86/avx512/simde_shim_check.c \
+    tests/isa/x86/avxvnni/simde_shim_check.c
 else ifeq ($(ARCH),aarch64)
   TEST_ISA_SRC += tests/isa/arm/neon/vec_probe.c
 endif
@@ -71,9 +73,10 @@ TESTS := $(BUILD)/tests/rtj_tests
 all: $(LIB) $(RUN)
 
 # A file's ISA flags follow from its folder, wherever it is (arch/, tests/isa/, bench/): .../x86/avx2/,
-# .../x86/avx512/, .../arm/neon/, .../arm/neondot/; every other file is portable C.
+# .../x86/avxvnni/, .../x86/avx512/, .../arm/neon/, .../arm/neondot/; every other file is portable C.
 isa_flags = $(strip $(if $(findstring /x86/avx512/,/$1),$(AVX512_FLAGS),$(if $(findstring /x86/avx2/,/$1),$(AVX2_FLAGS),\
-  $(if $(findstring /arm/neon/,/$1),$(NEON_FLAGS),$(if $(findstring /arm/neondot/,/$1),$(NEONDOT_FLAGS))))))
+  $(if $(findstring /x86/avxvnni/,/$1),$(AVXVNNI_FLAGS),\
+  $(if $(findstring /arm/neon/,/$1),$(NEON_FLAGS),$(if $(findstring /arm/neondot/,/$1),$(NEONDOT_FLAGS)))))))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(call isa_flags,$<) -MMD -MP -c $< -o $@
@@ -151,18 +154,23 @@ ifeq ($(ARCH)-$(HOST_ARCH),x86_64-x86_64)
   HOST_AVX2 := $(call host_has,avx2 fma f16c)
   HOST_AVX512 := $(if $(HOST_AVX2),$(call host_has,avx512f avx512dq avx512bw avx512vl))
   HOST_VNNI := $(if $(HOST_AVX512),$(call host_has,avx512_vnni))
-  EMU_SETS := $(if $(HOST_AVX2),,avx2) $(if $(HOST_AVX512),,avx512) $(if $(HOST_VNNI),,avx512vnni)
+  HOST_AVXVNNI := $(if $(HOST_AVX2),$(call host_has,avx_vnni))
+  EMU_SETS := $(if $(HOST_AVX2),,avx2) $(if $(HOST_AVXVNNI),,avxvnni) $(if $(HOST_AVX512),,avx512) \
+    $(if $(HOST_VNNI),,avx512vnni)
   # The widest ISA the host runs natively: SIMDe builds the emulated intrinsics from it.
   EMU_BASE_FLAGS := $(if $(HOST_AVX512),$(filter-out -mavx512vnni,$(AVX512_FLAGS)),$(if $(HOST_AVX2),$(AVX2_FLAGS)))
   EMU_FILES := $(if $(filter avx2,$(EMU_SETS)),$(wildcard arch/x86/avx2/*.c) tests/isa/x86/avx2/vec_probe.c) \
     $(if $(filter avx512,$(EMU_SETS)),$(filter-out %vnni.c,$(wildcard arch/x86/avx512/*.c)) tests/isa/x86/avx512/vec_probe.c) \
-    $(if $(filter avx512vnni,$(EMU_SETS)),$(wildcard arch/x86/avx512/*vnni.c))
+    $(if $(filter avx512vnni,$(EMU_SETS)),$(wildcard arch/x86/avx512/*vnni.c)) \
+    $(if $(filter avxvnni,$(EMU_SETS)),$(wildcard arch/x86/avxvnni/*.c))
 endif
 EMU_OBJ := $(patsubst %.c,$(EMU)/obj/%.o,$(EMU_FILES))
 EMU_TEST_BIN := $(EMU)/tests/rtj_tests
 EMU_DEFS := $(foreach s,$(EMU_SETS),-DRTJ_EMU_$(shell echo $s | tr a-z A-Z)=1)
 # The emulated sets' own tests (name__<set>), and the whole-model and batch suites under the best of them.
 EMU_FILTER := @($(subst $(eval) ,|,$(foreach s,$(EMU_SETS),*/*__$s))|bert/*|batch/*|selftest/*)
+# AVX-VNNI is an AVX2-table kernel, below the best emulated table: its whole-model run forces that table.
+EMU_AVX2_TABLE_FILTER := @(bert/int8_*|batch/*int8*|dispatch/table_in_use_*)
 $(EMU)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(EMU_BASE_FLAGS) -Itests/emu/x86 -Wno-psabi -MMD -MP -c $< -o $@
@@ -181,6 +189,11 @@ else
 	$(MAKE) $(EMU_TEST_BIN)
 	@echo "== emulated kernel sets ($(strip $(EMU_SETS))) under SIMDe"
 	$(EMU_TEST_BIN) -j$(TEST_JOBS) --verbose --filter '$(EMU_FILTER)' 2>&1 | tee $(EMU)/tests.log
+ifneq ($(filter avxvnni,$(EMU_SETS)),)
+	@echo "== the INT8 whole-model and batch suites on the AVX2 table, which takes the emulated AVX-VNNI kernel"
+	RTJ_ISA=avx2 $(EMU_TEST_BIN) -j$(TEST_JOBS) --verbose --filter '$(EMU_AVX2_TABLE_FILTER)' 2>&1 \
+	  | tee $(EMU)/tests-avx2-table.log
+endif
 endif
 
 # The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).

@@ -33,6 +33,12 @@ bool rtj_cpu_has_avx512_vnni(const rtj_cpu_info *cpu)
     return rtj_cpu_can_run(cpu, RTJ_ISA_AVX512) && cpu->avx512vnni;
 }
 
+/* VEX-encoded ymm code: the AVX2 conditions (YMM state saved by the OS) plus the CPUID bit. */
+bool rtj_cpu_has_avx_vnni(const rtj_cpu_info *cpu)
+{
+    return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2) && cpu->avxvnni;
+}
+
 bool rtj_cpu_has_set(const rtj_cpu_info *cpu, enum rtj_kernel_set set)
 {
     switch (set) {
@@ -40,6 +46,8 @@ bool rtj_cpu_has_set(const rtj_cpu_info *cpu, enum rtj_kernel_set set)
         return true;
     case RTJ_SET_avx2:
         return rtj_cpu_can_run(cpu, RTJ_ISA_AVX2);
+    case RTJ_SET_avxvnni:
+        return rtj_cpu_has_avx_vnni(cpu);
     case RTJ_SET_avx512:
         return rtj_cpu_can_run(cpu, RTJ_ISA_AVX512);
     case RTJ_SET_avx512vnni:
@@ -53,7 +61,8 @@ bool rtj_cpu_has_set(const rtj_cpu_info *cpu, enum rtj_kernel_set set)
     }
 }
 
-static const char *const set_names[RTJ_SET_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "neondot"};
+static const char *const set_names[RTJ_SET_COUNT] = {"scalar", "avx2", "avxvnni", "avx512", "avx512vnni",
+                                                      "neon", "neondot"};
 
 const char *rtj_kernel_set_name(enum rtj_kernel_set set)
 {

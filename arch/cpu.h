@@ -29,13 +29,17 @@ void rtj_cpu_read(rtj_cpu_info *out);
 bool rtj_cpu_can_run(const rtj_cpu_info *cpu, enum rtj_isa isa);
 /* AVX-512 VNNI (vpdpbusd on zmm) usable: a capability of its own, for the INT8 kernels. */
 bool rtj_cpu_has_avx512_vnni(const rtj_cpu_info *cpu);
+/* AVX-VNNI (VEX vpdpbusd on ymm; Alder Lake and later client cores, Zen 5) usable: the AVX2 table's INT8
+ * kernel where the CPU has it. Independent of AVX-512: CPUs have either, both or neither. */
+bool rtj_cpu_has_avx_vnni(const rtj_cpu_info *cpu);
 
-/* Kernel sets: the capability a kernel needs beyond its ISA's table (VNNI, dotprod are capabilities of their
- * own). The lower-case names are the kernels' name suffixes (kernels/kernel_list.h pastes them), so
+/* Kernel sets: the capability a kernel needs beyond its ISA's table (VNNI, AVX-VNNI, dotprod are capabilities
+ * of their own). The lower-case names are the kernels' name suffixes (kernels/kernel_list.h pastes them), so
  * RTJ_SET_##suffix names a kernel's set. */
 enum rtj_kernel_set {
     RTJ_SET_scalar = 0,
     RTJ_SET_avx2,
+    RTJ_SET_avxvnni,
     RTJ_SET_avx512,
     RTJ_SET_avx512vnni,
     RTJ_SET_neon,

@@ -186,6 +186,8 @@ static const char *const CPU =
     "\n"
     "The CPU features rtj detects (CPUID and XCR0 on x86-64, hwcaps on aarch64) and the kernel set it runs.\n"
     "RTJ_ISA=scalar|avx2|avx512|neon forces a set; one this CPU cannot run is an error (exit 2).\n"
+    "A set's INT8 kernel is the best one the CPU offers within it: with RTJ_ISA=avx2 a CPU with AVX-VNNI\n"
+    "still runs the AVX-VNNI INT8 kernel (full u8 activations), as RTJ_ISA=avx512 runs AVX-512 VNNI's.\n"
     "\n"
     "example:\n"
     "  RTJ_ISA=scalar rtj-run cpu\n";

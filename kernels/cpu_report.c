@@ -73,9 +73,11 @@ rtj_status rtj_cpu_report(char *buf, size_t size, size_t *length, rtj_error *err
     rtj_status status = RTJ_OK;
     const rtj_kernels *kt = rtj_kernels_get();
     if (kt) {
-        put(&t, "kernels     %s (f32 gemm: %s, tile %zux%zu, kc %zu, mc %zu; q8 gemm: %s, tile %zux%zu)\n", kt->name,
-            kt->f32_gemm_ukernel_name, kt->f32_gemm_mr, kt->f32_gemm_nr, kt->f32_gemm_kc, kt->f32_gemm_mc,
-            kt->q8_gemm_ukernel_name, kt->q8_gemm_mr, kt->q8_gemm_nr);
+        put(&t, "kernels     %s (f32 gemm: %s, tile %zux%zu, kc %zu, mc %zu)\n", kt->name, kt->f32_gemm_ukernel_name,
+            kt->f32_gemm_mr, kt->f32_gemm_nr, kt->f32_gemm_kc, kt->f32_gemm_mc);
+        /* Within a set, the INT8 kernel is the best the CPU offers (AVX2's table takes AVX-VNNI where present). */
+        put(&t, "int8        %s (tile %zux%zu, activations 0..%d)\n", kt->q8_gemm_ukernel_name, kt->q8_gemm_mr,
+            kt->q8_gemm_nr, kt->q8_act_max);
     } else {
         status = RTJ_ERR_ISA;
         if (err) {

@@ -17,8 +17,9 @@
  * L1/L2 and the MC x KC slice of A in L2 (1 MiB on Zen 4); the x86 values were measured with
  * bench/bench_f32_gemm, the NEON ones chosen by the same budget, unmeasured (qemu timings mean nothing). */
 /* INT8 GEMM micro-kernels: X(P, function, set, isa, MR, NR, activation max). An ISA's table may use the
- * INT8 kernels of the ISAs it includes (rtj_isa_includes): VNNI where the CPU has it, else the AVX2 kernel,
- * whose vpmaddubsw needs activations kept to 127 (see its file); NEON: SDOT with dotprod, else SMLAL. */
+ * INT8 kernels of the ISAs it includes (rtj_isa_includes): AVX-512 VNNI where the CPU has it, else AVX-VNNI
+ * (an AVX2-table kernel: the AVX2 table takes it too), else the AVX2 kernel, whose vpmaddubsw needs
+ * activations kept to 127 (see its file); NEON: SDOT with dotprod, else SMLAL. */
 #if defined(__x86_64__)
 #define RTJ_F32_ROW_KERNELS_ARCH(X, P) X(P, avx2, avx2, RTJ_ISA_AVX2) X(P, avx512, avx512, RTJ_ISA_AVX512)
 #define RTJ_F32_GEMM_UKERNELS_ARCH(X, P)                                                                \
@@ -26,6 +27,7 @@
     X(P, rtj_f32_gemm_ukernel_6x16__avx2, avx2, RTJ_ISA_AVX2, 6, 16, 384, 192)
 #define RTJ_Q8_GEMM_UKERNELS_ARCH(X, P)                                                                 \
     X(P, rtj_q8_gemm_ukernel_8x32__avx512vnni, avx512vnni, RTJ_ISA_AVX512, 8, 32, 255)                 \
+    X(P, rtj_q8_gemm_ukernel_6x16__avxvnni, avxvnni, RTJ_ISA_AVX2, 6, 16, 255)                         \
     X(P, rtj_q8_gemm_ukernel_4x16__avx2, avx2, RTJ_ISA_AVX2, 4, 16, 127)
 #elif defined(__aarch64__)
 #define RTJ_F32_ROW_KERNELS_ARCH(X, P) X(P, neon, neon, RTJ_ISA_NEON)

@@ -68,6 +68,90 @@ Test(dispatch, vnni_is_its_own_capability)
     cr_assert(!rtj_cpu_has_avx512_vnni(&c));
 }
 
+/* Alder Lake and later Intel client cores: AVX2, FMA and AVX-VNNI, no AVX-512 (XCR0 0x207: x87, SSE, AVX,
+ * PKRU). */
+static rtj_cpu_info alder_lake_like(void)
+{
+    rtj_cpu_info c;
+    memset(&c, 0, sizeof c);
+    c.arch = RTJ_ARCH_X86_64;
+    c.osxsave = c.avx = c.fma = c.f16c = c.avx2 = c.avxvnni = true;
+    c.xcr0 = 0x207;
+    return c;
+}
+
+/* The INT8 kernel of the table chosen (force: as RTJ_ISA), its activation range in *act_max; NULL when no
+ * table. */
+static const char *q8_chosen(const rtj_cpu_info *c, enum rtj_isa force, int *act_max)
+{
+    rtj_kernels t;
+    if (rtj_kernels_select(c, force, &t) != 0)
+        return NULL;
+    *act_max = t.q8_act_max;
+    return t.q8_gemm_ukernel_name;
+}
+
+Test(dispatch, avx_vnni_without_avx512_runs_the_avx2_table_with_the_avxvnni_int8_kernel)
+{
+    rtj_cpu_info c = alder_lake_like();
+    rtj_kernels t;
+    cr_assert_eq(rtj_kernels_select(&c, RTJ_ISA_AUTO, &t), 0);
+    cr_assert_eq(t.isa, RTJ_ISA_AVX2);
+    cr_assert_str_eq(t.q8_gemm_ukernel_name, "rtj_q8_gemm_ukernel_6x16__avxvnni");
+    cr_assert(t.q8_gemm_ukernel == rtj_q8_gemm_ukernel_6x16__avxvnni);
+    cr_assert_eq(t.q8_act_max, 255, "vpdpbusd takes full u8 activations");
+    cr_assert_eq(t.q8_gemm_mr, 6);
+    cr_assert_eq(t.q8_gemm_nr, 16);
+    /* Everything else is the AVX2 table's. */
+    cr_assert_str_eq(t.f32_gemm_ukernel_name, "rtj_f32_gemm_ukernel_6x16__avx2");
+    cr_assert(t.f32_gelu == rtj_f32_gelu__avx2 && t.q8_quantize == rtj_q8_quantize_rows__avx2);
+    cr_assert(rtj_cpu_has_avx_vnni(&c) && rtj_cpu_has_set(&c, RTJ_SET_avxvnni));
+    cr_assert(!rtj_cpu_has_set(&c, RTJ_SET_avx512vnni));
+    /* RTJ_ISA=avx2 names the table: on this CPU it still takes the AVX-VNNI INT8 kernel. */
+    int amax = 0;
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AVX2, &amax), "rtj_q8_gemm_ukernel_6x16__avxvnni");
+    cr_assert_null(q8_chosen(&c, RTJ_ISA_AVX512, &amax), "forcing avx512 must fail");
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_SCALAR, &amax), "rtj_q8_gemm_ukernel_4x16__scalar");
+}
+
+Test(dispatch, int8_preference_is_avx512_vnni_then_avx_vnni_then_avx2)
+{
+    int amax = 0;
+    rtj_cpu_info c = zen4_like(); /* AVX-512 VNNI, no AVX-VNNI */
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AUTO, &amax), "rtj_q8_gemm_ukernel_8x32__avx512vnni");
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AVX2, &amax), "rtj_q8_gemm_ukernel_4x16__avx2");
+    cr_assert_eq(amax, 127);
+    c.avxvnni = true; /* Sapphire Rapids: both */
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AUTO, &amax), "rtj_q8_gemm_ukernel_8x32__avx512vnni");
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AVX2, &amax), "rtj_q8_gemm_ukernel_6x16__avxvnni");
+    cr_assert_eq(amax, 255);
+    c.avx512vnni = false; /* AVX-512 without its VNNI but with AVX-VNNI: the AVX-512 table takes AVX-VNNI */
+    rtj_kernels t;
+    cr_assert_eq(rtj_kernels_select(&c, RTJ_ISA_AUTO, &t), 0);
+    cr_assert_eq(t.isa, RTJ_ISA_AVX512);
+    cr_assert_str_eq(t.q8_gemm_ukernel_name, "rtj_q8_gemm_ukernel_6x16__avxvnni");
+    c.avxvnni = false; /* Skylake-X: neither */
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AUTO, &amax), "rtj_q8_gemm_ukernel_4x16__avx2");
+    c = alder_lake_like();
+    c.avxvnni = false; /* Haswell to Zen 3: AVX2 only */
+    cr_assert_str_eq(q8_chosen(&c, RTJ_ISA_AUTO, &amax), "rtj_q8_gemm_ukernel_4x16__avx2");
+}
+
+Test(dispatch, avx_vnni_needs_what_avx2_needs)
+{
+    rtj_cpu_info c = alder_lake_like();
+    c.xcr0 = 0x3; /* the OS does not save the upper YMM halves */
+    cr_assert(!rtj_cpu_has_avx_vnni(&c));
+    cr_assert_eq(chosen(&c, RTJ_ISA_AUTO), RTJ_ISA_SCALAR);
+    c = alder_lake_like();
+    c.osxsave = false;
+    cr_assert(!rtj_cpu_has_set(&c, RTJ_SET_avxvnni));
+    c = alder_lake_like();
+    c.fma = false;
+    cr_assert(!rtj_cpu_has_avx_vnni(&c), "the AVX-VNNI kernel's table and epilogue use FMA");
+    cr_assert_eq(chosen(&c, RTJ_ISA_AUTO), RTJ_ISA_SCALAR);
+}
+
 /* The struct read from this CPU agrees with what the kernel says in /proc/cpuinfo. */
 Test(dispatch, cpuid_agrees_with_proc_cpuinfo)
 {
@@ -86,6 +170,7 @@ Test(dispatch, cpuid_agrees_with_proc_cpuinfo)
             cr_expect_eq(c.avx512f, strstr(line, " avx512f") != NULL);
             cr_expect_eq(c.avx512bw, strstr(line, " avx512bw") != NULL);
             cr_expect_eq(c.avx512vnni, strstr(line, " avx512_vnni") != NULL);
+            cr_expect_eq(c.avxvnni, strstr(line, " avx_vnni") != NULL);
             break;
         }
     fclose(f);
@@ -156,4 +241,21 @@ Test(dispatch, default_is_the_best_runnable)
     cr_assert_eq(rtj_kernels_select(rtj_cpu_get(), RTJ_ISA_AUTO, &best), 0);
     cr_assert_eq(kt->isa, best.isa);
     cr_log_info("this CPU runs the %s kernels", kt->name);
+}
+
+/* The table in use, RTJ_ISA applied, is the pure choice for this CPU (the emulated run under RTJ_ISA=avx2
+ * checks that the AVX2 table took the AVX-VNNI INT8 kernel; its log names it). */
+Test(dispatch, table_in_use_is_the_choice_for_this_cpu)
+{
+    const char *env = getenv("RTJ_ISA");
+    const rtj_kernels *kt = rtj_kernels_get();
+    cr_assert_not_null(kt, "RTJ_ISA=%s: %s", env ? env : "", rtj_kernels_error());
+    rtj_kernels want;
+    cr_assert_eq(rtj_kernels_select(rtj_cpu_get(), env && *env ? rtj_isa_from_name(env) : RTJ_ISA_AUTO, &want), 0);
+    cr_assert_eq(kt->isa, want.isa);
+    cr_assert_str_eq(kt->q8_gemm_ukernel_name, want.q8_gemm_ukernel_name);
+    if (kt->isa == RTJ_ISA_AVX2 && rtj_cpu_has_avx_vnni(rtj_cpu_get()))
+        cr_assert(strstr(kt->q8_gemm_ukernel_name, "__avxvnni") != NULL, "%s", kt->q8_gemm_ukernel_name);
+    cr_log_info("RTJ_ISA=%s: the %s table, INT8 kernel %s (activations 0..%d)", env ? env : "(unset)", kt->name,
+                kt->q8_gemm_ukernel_name, kt->q8_act_max);
 }

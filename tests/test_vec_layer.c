@@ -234,4 +234,20 @@ Test(simde_shim, matches_the_hardware)
     char msg[160] = "";
     cr_assert(rtj_emu_shim_check(msg, sizeof msg), "%s", msg);
 }
+/* The shim's VEX vpdpbusd, which the emulated AVX-VNNI kernel runs on: against the AVX-VNNI instruction,
+ * or on a CPU without it against EVEX vpdpbusd ymm, the same operation under AVX-512 VNNI + VL. */
+int rtj_emu_shim_check_avxvnni(char *msg, size_t len);
+int rtj_emu_shim_check_dpbusd_evex(char *msg, size_t len);
+Test(simde_shim, avxvnni_matches_the_hardware)
+{
+    const rtj_cpu_info *cpu = rtj_cpu_get();
+    char msg[160] = "";
+    if (rtj_cpu_has_avx_vnni(cpu))
+        cr_assert(rtj_emu_shim_check_avxvnni(msg, sizeof msg), "%s", msg);
+    else if (rtj_cpu_has_avx512_vnni(cpu))
+        cr_assert(rtj_emu_shim_check_dpbusd_evex(msg, sizeof msg), "%s", msg);
+    else
+        cr_skip_test("neither AVX-VNNI nor AVX-512 VNNI here: the shim's vpdpbusd is checked where either is");
+    cr_log_info("the shim's vpdpbusd equals %s", rtj_cpu_has_avx_vnni(cpu) ? "VEX vpdpbusd" : "EVEX vpdpbusd ymm");
+}
 #endif

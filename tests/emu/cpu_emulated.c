@@ -1,7 +1,8 @@
 /* Test-only: the CPU as the emulated test build sees it. Linked with -Wl,--wrap=rtj_cpu_read into
  * build/emu/tests/rtj_tests only: the real reading, plus the features of the kernel sets that this build
- * compiled against SIMDe (RTJ_EMU_AVX2, RTJ_EMU_AVX512, RTJ_EMU_AVX512VNNI, set by the Makefile), so the
- * unchanged dispatch lets them past its CPU check and the suite runs them. The library never has this. */
+ * compiled against SIMDe (RTJ_EMU_AVX2, RTJ_EMU_AVXVNNI, RTJ_EMU_AVX512, RTJ_EMU_AVX512VNNI, set by the
+ * Makefile), so the unchanged dispatch lets them past its CPU check and the suite runs them. The library
+ * never has this. */
 #include "../../arch/cpu.h"
 
 void __real_rtj_cpu_read(rtj_cpu_info *out);
@@ -20,5 +21,8 @@ void __wrap_rtj_cpu_read(rtj_cpu_info *out)
 #endif
 #if RTJ_EMU_AVX512VNNI
     out->avx512vnni = true;
+#endif
+#if RTJ_EMU_AVXVNNI
+    out->avxvnni = true;
 #endif
 }

@@ -18,29 +18,22 @@
  * kept: it splits M = 8, 32, 128 into full tiles, pads N only to 16, and has no spill.
  *
  * The body is one always-inline function instantiated for each mr (1..4) through a switch: rows past mr are
- * never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. */
+ * never read nor stored. Accumulators are named variables, not an array: GCC 12 spills arrays. The row
+ * stores and the epilogue are shared with the AVX-VNNI kernel (arch/x86/q8_epilogue_avx2.h). */
 #include <immintrin.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "../../../kernels/kernel_list.h"
 #include "../../ukernel_common.h"
+#include "../q8_epilogue_avx2.h"
 
 #define MR 4
 #define NR 16
 
-/* The 4 activation bytes of one k group, broadcast to all 8 lanes (vpbroadcastd from memory). */
-RTJ_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return _mm256_set1_epi32(v);
-}
-
 /* The current k group of row r: acc += sum over its 4 k of a[r][k] * W[k][col], 8 columns per vector. */
 #define ROW_DOT(r)                                                                                      \
     if (MRC > r) {                                                                                      \
-        const __m256i va = bcast4(a##r);                                                                \
+        const __m256i va = q8_avx2_bcast4(a##r);                                                        \
         c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(_mm256_maddubs_epi16(va, w0), ones));     \
         c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(_mm256_maddubs_epi16(va, w1), ones));     \
     }
@@ -51,73 +44,9 @@ RTJ_ALWAYS_INLINE __m256i bcast4(const uint8_t *p)
         ROW_DOT(0) ROW_DOT(1) ROW_DOT(2) ROW_DOT(3)                                                     \
     }
 
-/* Columns [0, nr) of a row: full vectors when nr == NR, vmaskmov otherwise (the last panel only), which
- * neither reads nor writes lanes past nr. */
-RTJ_ALWAYS_INLINE __m256 load_cols(const float *p, int full, __m256i mask)
-{
-    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
-}
-
-/* The epilogue of row r. epi == NULL: the raw int32 sums. Otherwise
- * y = a_scale[r] * w_scale[j] * (acc - a_zero[r] * w_sum[j]) + bias[j] (+ res); w_scale, w_sum and bias
- * hold NR padded values, so their full loads are in bounds. They are reloaded per row (L1 hits) rather
- * than held across the tile, so the k loop keeps its registers. */
-RTJ_ALWAYS_INLINE void store_row(void *c, size_t ldc, size_t r, __m256i acc0, __m256i acc1, size_t nr,
-                                 const rtj_q8_epi *epi)
-{
-    const int full = nr >= NR;
-    __m256i m0 = _mm256_setzero_si256(), m1 = m0;
-    if (!full) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
-        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
-    }
-    if (!epi) {
-        int32_t *cr = (int32_t *)c + r * ldc;
-        if (full) {
-            _mm256_storeu_si256((__m256i *)cr, acc0);
-            _mm256_storeu_si256((__m256i *)(cr + 8), acc1);
-        } else {
-            _mm256_maskstore_epi32((int *)cr, m0, acc0);
-            _mm256_maskstore_epi32((int *)(cr + 8), m1, acc1);
-        }
-        return;
-    }
-    float *cr = (float *)c + r * ldc;
-    /* acc - a_zero * w_sum in int32, exactly as the scalar kernel: |a_zero * w_sum| <= 127 * 127 * k. */
-    const __m256i za = _mm256_set1_epi32(epi->a_zero[r]);
-    const __m256i ws0 = _mm256_loadu_si256((const __m256i *)epi->w_sum);
-    const __m256i ws1 = _mm256_loadu_si256((const __m256i *)(epi->w_sum + 8));
-    const __m256i v0 = _mm256_sub_epi32(acc0, _mm256_mullo_epi32(za, ws0));
-    const __m256i v1 = _mm256_sub_epi32(acc1, _mm256_mullo_epi32(za, ws1));
-    const __m256 sa = _mm256_set1_ps(epi->a_scale[r]);
-    const __m256 s0 = _mm256_mul_ps(sa, _mm256_loadu_ps(epi->w_scale));
-    const __m256 s1 = _mm256_mul_ps(sa, _mm256_loadu_ps(epi->w_scale + 8));
-    __m256 y0, y1;
-    if (epi->bias) {
-        y0 = _mm256_fmadd_ps(s0, _mm256_cvtepi32_ps(v0), _mm256_loadu_ps(epi->bias));
-        y1 = _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(v1), _mm256_loadu_ps(epi->bias + 8));
-    } else {
-        y0 = _mm256_mul_ps(s0, _mm256_cvtepi32_ps(v0));
-        y1 = _mm256_mul_ps(s1, _mm256_cvtepi32_ps(v1));
-    }
-    if (epi->op == RTJ_EPI_RESIDUAL) {
-        const float *rr = epi->res + r * epi->ldres;
-        y0 = _mm256_add_ps(y0, load_cols(rr, full, m0));
-        y1 = _mm256_add_ps(y1, load_cols(rr + 8, full, m1));
-    }
-    if (full) {
-        _mm256_storeu_ps(cr, y0);
-        _mm256_storeu_ps(cr + 8, y1);
-    } else {
-        _mm256_maskstore_ps(cr, m0, y0);
-        _mm256_maskstore_ps(cr + 8, m1, y1);
-    }
-}
-
 #define ROW_STORE(r)                                                                                    \
     if (MRC > r)                                                                                        \
-        store_row(c, ldc, r, c##r##0, c##r##1, nr, epi);
+        q8_avx2_store_row(c, ldc, r, c##r##0, c##r##1, nr, epi);
 
 RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
                             const int8_t *w, void *c, size_t ldc, const rtj_q8_epi *epi)
@@ -141,18 +70,12 @@ RTJ_ALWAYS_INLINE void tile(const size_t MRC, size_t nr, size_t k_pad, const uin
     }
 
     ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3)
-    /* GELU on the stored rows: the accumulators are dead by now, so the calls spill nothing. */
-    if (epi && epi->op == RTJ_EPI_GELU)
-        for (size_t r = 0; r < MRC; r++)
-            rtj_f32_gelu__avx2(nr, (float *)c + r * ldc, (float *)c + r * ldc);
+    q8_avx2_gelu_rows(MRC, nr, c, ldc, epi);
 }
 
 void rtj_q8_gemm_ukernel_4x16__avx2(size_t mr, size_t nr, size_t k_pad, const uint8_t *a, size_t lda,
                                     const int8_t *w, size_t panel_stride, void *c, size_t ldc,
                                     const rtj_q8_epi *epi)
 {
-    (void)panel_stride; /* NR = one panel */
-#define TILE(m) tile(m, nr, k_pad, a, lda, w, c, ldc, epi)
-    RTJ_UKERNEL_SWITCH_MR(mr, MR, TILE)
-#undef TILE
+    RTJ_Q8_AVX2_ONE_PANEL_ENTRY(MR);
 }

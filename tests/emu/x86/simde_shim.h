@@ -1,9 +1,10 @@
-/* Test-only: the AVX-512 intrinsics the kernels use that SIMDe 0.7.4 does not provide (or gets wrong),
- * written from Intel's documented semantics lane by lane. Masked loads read, and masked stores write, only the selected lanes
- * (as the hardware suppresses faults on the others), so ASan sees exactly what the real kernel touches.
- * The reductions follow GCC 12's avx512fintrin.h tree (halves, then quarters, then pairs), so the emulated
- * kernels round as natively built ones do. tests/test_simde_shim.c checks each against the real
- * instruction on a CPU that has it. */
+/* Test-only: the AVX-512 and AVX-VNNI intrinsics the kernels use that SIMDe 0.7.4 does not provide (or gets
+ * wrong), written from Intel's documented semantics lane by lane. Masked loads read, and masked stores write,
+ * only the selected lanes (as the hardware suppresses faults on the others), so ASan sees exactly what the
+ * real kernel touches. The reductions follow GCC 12's avx512fintrin.h tree (halves, then quarters, then
+ * pairs), so the emulated kernels round as natively built ones do. tests/isa/x86/avx512/simde_shim_check.c
+ * and tests/isa/x86/avxvnni/simde_shim_check.c check each against the real instruction on a CPU that has it
+ * (tests/test_vec_layer.c, simde_shim/). */
 #ifndef RTJ_EMU_SIMDE_SHIM_H
 #define RTJ_EMU_SIMDE_SHIM_H
 #include <math.h>
@@ -112,6 +113,22 @@ static inline float rtj_emu_mm512_reduce_max_ps(simde__m512 a)
     return rtj_emu_maxps(rtj_emu_maxps(t6[0], t6[2]), rtj_emu_maxps(t6[1], t6[3]));
 }
 
+/* VEX vpdpbusd ymm (AVX-VNNI), which SIMDe 0.7.4 does not name (it has only the EVEX _mm256_dpbusd_epi32):
+ * each dword of src plus the four products of a's unsigned bytes by b's signed bytes in that dword, every
+ * product exact in 16 bits, the sum wrapping modulo 2^32 (no saturation: that is vpdpbusds). */
+typedef union { simde__m256i v; int32_t i[8]; uint8_t u[32]; int8_t s[32]; } rtj_emu_i8x;
+static inline simde__m256i rtj_emu_mm256_dpbusd_avx_epi32(simde__m256i src, simde__m256i a, simde__m256i b)
+{
+    rtj_emu_i8x s = {.v = src}, x = {.v = a}, y = {.v = b};
+    for (int j = 0; j < 8; j++) {
+        uint32_t t = (uint32_t)s.i[j];
+        for (int q = 4 * j; q < 4 * j + 4; q++)
+            t += (uint32_t)(int32_t)((int16_t)x.u[q] * (int16_t)y.s[q]);
+        s.i[j] = (int32_t)t;
+    }
+    return s.v;
+}
+
 #ifndef RTJ_EMU_SHIM_NO_ALIASES
 #undef _mm512_abs_ps
 #define _mm512_abs_ps rtj_emu_mm512_abs_ps
@@ -124,5 +141,7 @@ static inline float rtj_emu_mm512_reduce_max_ps(simde__m512 a)
 #define _mm512_maskz_loadu_ps rtj_emu_mm512_maskz_loadu_ps
 #define _mm512_reduce_add_ps rtj_emu_mm512_reduce_add_ps
 #define _mm512_reduce_max_ps rtj_emu_mm512_reduce_max_ps
+#undef _mm256_dpbusd_avx_epi32
+#define _mm256_dpbusd_avx_epi32 rtj_emu_mm256_dpbusd_avx_epi32
 #endif
 #endif

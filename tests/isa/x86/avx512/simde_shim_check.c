@@ -9,8 +9,20 @@
 #include <simde/x86/avx512.h>
 
 #include "../../../emu/x86/simde_shim.h"
+#include "../dpbusd_check.h"
 
 int rtj_emu_shim_check(char *msg, size_t len);
+int rtj_emu_shim_check_dpbusd_evex(char *msg, size_t len);
+
+/* EVEX vpdpbusd ymm (AVX-512 VNNI + VL): the same operation as AVX-VNNI's VEX form, so an AVX-512 VNNI
+ * CPU without AVX-VNNI (Zen 4, Ice Lake server) still checks the emulated AVX-VNNI kernel's one shim
+ * against hardware. */
+static __m256i dpbusd_evex(__m256i src, __m256i a, __m256i b) { return _mm256_dpbusd_epi32(src, a, b); }
+
+int rtj_emu_shim_check_dpbusd_evex(char *msg, size_t len)
+{
+    return rtj_dpbusd_check(dpbusd_evex, "EVEX vpdpbusd ymm (AVX-512 VNNI + VL)", msg, len);
+}
 
 static int same(const void *a, const void *b, size_t n, const char *what, int lane, char *msg, size_t len)
 {
