@@ -2,6 +2,8 @@
  * and the one function that frees whatever they filled. It calls only the kernels, the tokenizer and
  * error.c, so the loaders depend on it and never the other way round (api.c, on top, only dispatches to
  * the loaders). */
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,6 +61,32 @@ rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err)
     return RTJ_OK;
 }
 
+size_t rtj_first_nonfinite(const float *x, size_t n)
+{
+    /* Exponent bits all ones is NaN or Inf. Blocks of 256 without an early exit, so that the loop
+     * vectorises (this runs over every FP32 weight of a model at load); the block that has one is then
+     * searched element by element. */
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        const size_t i1 = n - i0 < 256 ? n : i0 + 256;
+        uint32_t any = 0;
+        for (size_t i = i0; i < i1; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i], sizeof b);
+            any |= (b & 0x7f800000u) == 0x7f800000u;
+        }
+        if (any)
+            for (size_t i = i0; i < i1; i++)
+                if (!isfinite(x[i]))
+                    return i;
+    }
+    return n;
+}
+
+const char *rtj_nonfinite_name(float x)
+{
+    return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
+}
+
 rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,
                            const float *bias)
 {
@@ -103,7 +131,7 @@ void rtj_model_free(rtj_model *m)
         rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
     if (m->word_q_owned)
         rtj_free(m->word_q), rtj_free(m->word_scale);
-    if (m->map)
+    if (m->map && m->map_owned)
         munmap(m->map, m->map_size);
     rtj_tokenizer_free(m->tok);
     rtj_vocab_free(m->vocab);
