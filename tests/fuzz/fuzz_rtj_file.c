@@ -8,29 +8,8 @@
 #include <string.h>
 
 #include "../../model/model.h"
-#include "../../model/rtj_file.h"
+#include "../rtj_file_fixup.h"
 #include "fuzz.h"
-
-static void fix_checksums(uint8_t *b, size_t size)
-{
-    file_header hd;
-    if (size < sizeof hd)
-        return;
-    memcpy(&hd, b, sizeof hd);
-    if (memcmp(hd.magic, RTJ_FILE_MAGIC, 8) != 0 || hd.data_offset < sizeof hd || hd.data_offset > size)
-        return;
-    hd.file_size = size;
-    if (hd.version >= 2) {
-        rtj_sum s;
-        rtj_sum_init(&s);
-        rtj_sum_update(&s, b + hd.data_offset, size - hd.data_offset);
-        hd.data_checksum = rtj_sum_final(&s);
-    }
-    hd.checksum = 0;
-    memcpy(b, &hd, sizeof hd);
-    hd.checksum = fnv1a(FNV_OFFSET, b, (size_t)hd.data_offset);
-    memcpy(b, &hd, sizeof hd);
-}
 
 static void load_and_run(const uint8_t *buf, size_t size, rtj_dtype dtype)
 {
@@ -63,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     if (size % 16 != 15)
-        fix_checksums(buf, size);
+        rtj_file_fix_checksums(buf, size);
     /* An INT8 file loads as INT8 only; an FP32 one both ways (INT8: quantized at load). */
     file_header hd;
     const int int8_file = size >= sizeof hd && (memcpy(&hd, buf, sizeof hd), hd.dtype == RTJ_DTYPE_INT8);
