@@ -182,7 +182,9 @@ else
 	$(EMU_TEST_BIN) -j$(TEST_JOBS) --verbose --filter '$(EMU_FILTER)' 2>&1 | tee $(EMU)/tests.log
 endif
 
-# The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).
+# The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed);
+# then tests/test_bounds.sh: absurd checkpoints refused within 64 MiB of address space, and convert
+# killed with SIGKILL at many points never leaving a half-written output.
 # Contexts on one model from several threads, under ThreadSanitizer (a build of its own; Criterion does
 # not start under TSan, so this is a plain program).
 test-tsan:
@@ -199,6 +201,8 @@ test-cli: $(RUN)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) tests/cli/make_tiny_model.c -o $(BUILD)/tests/make_tiny_model -lm
 	tests/test_cli.sh $(RUN) $(BUILD)/tests/make_tiny_model
+	$(CC) $(CFLAGS_BASE) tests/cli/run_bounded.c -o $(BUILD)/tests/run_bounded
+	tests/test_bounds.sh $(RUN) $(BUILD)/tests/make_tiny_model $(BUILD)/tests/run_bounded models/default.rtj
 
 # ---- fuzzing ---------------------------------------------------------------------------------------
 # libFuzzer targets (tests/fuzz/fuzz_<target>.c), one per reader of outside data, built with clang,
