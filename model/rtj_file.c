@@ -199,13 +199,13 @@ rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
     }
     hd.file_size = off;
     static const char zeros[RTJ_FILE_ALIGN];
-    rtj_sum ds;
-    rtj_sum_init(&ds);
+    rtj_data_sum ds;
+    rtj_data_sum_init(&ds);
     for (size_t i = 0; i < w.count; i++) {
-        rtj_sum_update(&ds, w.t[i].data, w.t[i].e.bytes);
-        rtj_sum_update(&ds, zeros, align_up(w.t[i].e.bytes) - w.t[i].e.bytes);
+        rtj_data_sum_update(&ds, w.t[i].data, w.t[i].e.bytes);
+        rtj_data_sum_update(&ds, zeros, align_up(w.t[i].e.bytes) - w.t[i].e.bytes);
     }
-    hd.data_checksum = rtj_sum_final(&ds);
+    hd.data_checksum = rtj_data_sum_final(&ds);
     /* The checksum: header (checksum 0, data_checksum set), metadata, vocabulary, padding, table, padding:
      * [0, data_offset). */
     uint64_t sum = fnv1a(FNV_OFFSET, &hd, sizeof hd);

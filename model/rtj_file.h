@@ -23,7 +23,7 @@ typedef struct file_header {
     uint64_t data_offset;
     uint64_t checksum;
     uint32_t f32_nr, f32_kc;
-    uint64_t data_checksum; /* version 2: rtj_sum of [data_offset, file_size); 0 in version 1 */
+    uint64_t data_checksum; /* version 2: rtj_data_checksum of [data_offset, file_size); 0 in version 1 */
     uint8_t reserved[128 - 104];
 } file_header;
 
@@ -59,5 +59,18 @@ typedef struct rtj_sum {
 void rtj_sum_init(rtj_sum *s);
 void rtj_sum_update(rtj_sum *s, const void *data, size_t len);
 uint64_t rtj_sum_final(const rtj_sum *s);
+
+/* The data checksum of version 2: rtj_sum of each RTJ_SUM_CHUNK-byte chunk (the last may be shorter),
+ * then rtj_sum of those sums as little-endian 8-byte words, in order. Streamed by the writer; computed on
+ * up to `threads` threads (the chunks are independent) by the loader. */
+#define RTJ_SUM_CHUNK ((size_t)4 << 20)
+typedef struct rtj_data_sum {
+    rtj_sum chunk, sums;
+    size_t in_chunk;
+} rtj_data_sum;
+void rtj_data_sum_init(rtj_data_sum *d);
+void rtj_data_sum_update(rtj_data_sum *d, const void *data, size_t len);
+uint64_t rtj_data_sum_final(const rtj_data_sum *d);
+uint64_t rtj_data_checksum(const void *data, size_t len, int threads);
 
 #endif

@@ -150,10 +150,7 @@ static rtj_status check_header(reader *r, size_t size)
             return BAD("%s: tensor '%s' overlaps the one before it", r->path, e->name);
     }
     if (hd->version >= 2) {
-        rtj_sum ds;
-        rtj_sum_init(&ds);
-        rtj_sum_update(&ds, r->base + hd->data_offset, size - hd->data_offset);
-        if (rtj_sum_final(&ds) != hd->data_checksum)
+        if (rtj_data_checksum(r->base + hd->data_offset, size - hd->data_offset, r->m->threads) != hd->data_checksum)
             return BAD("%s: weight data checksum mismatch (the file is corrupt)", r->path);
     }
     return RTJ_OK;

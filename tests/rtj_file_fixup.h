@@ -18,10 +18,7 @@ static inline void rtj_file_fix_checksums(unsigned char *b, size_t size)
         return;
     hd.file_size = size;
     if (hd.version >= 2) {
-        rtj_sum s;
-        rtj_sum_init(&s);
-        rtj_sum_update(&s, b + hd.data_offset, size - hd.data_offset);
-        hd.data_checksum = rtj_sum_final(&s);
+        hd.data_checksum = rtj_data_checksum(b + hd.data_offset, size - hd.data_offset, 1);
     }
     hd.checksum = 0;
     memcpy(b, &hd, sizeof hd);

@@ -235,3 +235,37 @@ Test(model_integrity, rtj_version_1_still_loads)
     bert_checkpoint_remove(dir);
     bert_fixture_free(&fx);
 }
+
+/* The data checksum is one value however it is computed: streamed in pieces of any size (the writer) or
+ * chunk by chunk on any number of threads (the loader), at lengths around the chunk size; and any one
+ * changed byte changes it (each step is a bijection of the lane it feeds, so this holds for every byte). */
+Test(model_integrity, data_checksum_streamed_or_threaded)
+{
+    const size_t C = RTJ_SUM_CHUNK, lens[] = {0, 1, 31, 32, 33, C - 1, C, C + 1, 3 * C + 77};
+    unsigned char *b = test_alloc(3 * C + 77);
+    test_rng rng = {5};
+    for (size_t i = 0; i < 3 * C + 77; i++)
+        b[i] = (unsigned char)rng_next(&rng);
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const size_t n = lens[l];
+        const uint64_t want = rtj_data_checksum(b, n, 1);
+        for (int t = 2; t <= 7; t += 5)
+            cr_assert_eq(rtj_data_checksum(b, n, t), want, "length %zu, %d threads", n, t);
+        rtj_data_sum d;
+        rtj_data_sum_init(&d);
+        for (size_t off = 0; off < n;) {
+            const size_t piece = 1 + rng_next(&rng) % (n < 100 ? 7 : 1000003);
+            const size_t take = piece < n - off ? piece : n - off;
+            rtj_data_sum_update(&d, b + off, take);
+            off += take;
+        }
+        cr_assert_eq(rtj_data_sum_final(&d), want, "length %zu streamed", n);
+        if (n) {
+            const size_t at = rng_next(&rng) % n;
+            b[at] ^= 0x10;
+            cr_assert_neq(rtj_data_checksum(b, n, 2), want, "length %zu: byte %zu changed, same checksum", n, at);
+            b[at] ^= 0x10;
+        }
+    }
+    free(b);
+}
