@@ -112,7 +112,7 @@ TEST_JOBS ?= 2
 # with dotprod.
 # Then, for every kernel set compiled into the x86-64 or aarch64 library, how it ran (tests/kernel_sets.sh):
 # a set that ran neither natively, nor emulated, nor under qemu fails make test.
-test: test-native test-emulated test-cli test-models test-aarch64
+test: test-native test-emulated test-cli test-fuzz-regress test-models test-aarch64
 	tests/kernel_sets.sh $(ARCH) "$$($(RUN) cpu | sed -n 's/^compiled  *//p')" "native=$(BUILD)/tests/native.log" \
 	  $(if $(strip $(EMU_SETS)),"emulated (SIMDe)=$(EMU)/tests.log")
 	tests/kernel_sets.sh aarch64 "$$(QEMU_CPU=cortex-a53 QEMU_LD_PREFIX=$(CURDIR)/$(SYSROOT_AARCH64) build/aarch64/rtj-run cpu \
@@ -196,7 +196,9 @@ ifneq ($(filter avxvnni,$(EMU_SETS)),)
 endif
 endif
 
-# The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed).
+# The CLI end to end on a tiny random model that tests/cli/make_tiny_model.c writes (no Python needed);
+# then tests/test_bounds.sh: absurd checkpoints refused within 64 MiB of address space, and convert
+# killed with SIGKILL at many points never leaving a half-written output.
 # Contexts on one model from several threads, under ThreadSanitizer (a build of its own; Criterion does
 # not start under TSan, so this is a plain program).
 test-tsan:
@@ -213,6 +215,59 @@ test-cli: $(RUN)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) tests/cli/make_tiny_model.c -o $(BUILD)/tests/make_tiny_model -lm
 	tests/test_cli.sh $(RUN) $(BUILD)/tests/make_tiny_model
+	$(CC) $(CFLAGS_BASE) tests/cli/run_bounded.c -o $(BUILD)/tests/run_bounded
+	tests/test_bounds.sh $(RUN) $(BUILD)/tests/make_tiny_model $(BUILD)/tests/run_bounded models/default.rtj
+
+# ---- fuzzing ---------------------------------------------------------------------------------------
+# libFuzzer targets (tests/fuzz/fuzz_<target>.c), one per reader of outside data, built with clang,
+# ASan and UBSan into build/fuzz/. `make fuzz` runs each for FUZZ_SECONDS, one after another, seeded from
+# files made here (tests/fuzz/make_seeds.sh: the tiny checkpoint, its .rtj files, lines of ../shared/data),
+# and fails on any finding. `make test` replays tests/fuzz/regress/<target>/ (inputs that once failed)
+# through the same entry points linked with tests/fuzz/replay_main.c instead of libFuzzer.
+FUZZ_TARGETS := json safetensors rtj_file vocab tokenizer data hf_dir
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CLI_SRC := cli/data.c cli/common.c
+FIXTURES := $(BUILD)/fuzz-fixtures
+SHARED_DATA ?= ../shared/data
+FUZZ_VOCAB ?= $(firstword $(wildcard $(SHARED_DATA)/vocab/bert-base-uncased-vocab.txt) $(FIXTURES)/seeds/tiny/vocab.txt)
+FUZZ_ENV = RTJ_FUZZ_TINY=$(FIXTURES)/seeds/tiny RTJ_FUZZ_VOCAB=$(FUZZ_VOCAB)
+fuzz_extra = $(if $(filter data,$1),$2/obj/cli/data.o $2/obj/cli/common.o)
+.PHONY: fuzz fuzz-build fuzz-lib fuzz-seeds test-fuzz-regress
+
+fuzz-lib:
+	$(MAKE) CC=clang BUILD=$(FUZZ_DIR) SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(FUZZ_DIR)/librtj.a \
+	  $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_CLI_SRC))
+$(FUZZ_DIR)/bin/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h fuzz-lib
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_BASE) $(FUZZ_SAN) -fsanitize=fuzzer $< $(call fuzz_extra,$*,$(FUZZ_DIR)) $(FUZZ_DIR)/librtj.a \
+	  -o $@ $(LDLIBS)
+fuzz-build: $(patsubst %,$(FUZZ_DIR)/bin/fuzz_%,$(FUZZ_TARGETS))
+
+# (a fixture maker, not under test: built without the sanitizers, whose leak check it would fail at exit)
+$(FIXTURES)/make_tiny_model: tests/cli/make_tiny_model.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out $(SAN),$(CFLAGS_BASE)) $< -o $@ -lm
+fuzz-seeds: $(RUN) $(FIXTURES)/make_tiny_model tests/fuzz/make_seeds.sh
+	tests/fuzz/make_seeds.sh $(abspath $(FIXTURES)/seeds) $(abspath $(RUN)) $(abspath $(FIXTURES)/make_tiny_model) \
+	  $(abspath $(firstword $(wildcard $(SHARED_DATA)/vocab/bert-base-uncased-vocab.txt) $(FIXTURES)/seeds/tiny/vocab.txt)) \
+	  $(abspath $(SHARED_DATA))
+
+fuzz: fuzz-build fuzz-seeds
+	$(FUZZ_ENV) tests/fuzz/run.sh $(FUZZ_DIR)/bin $(FIXTURES)/seeds $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The replay build: the same target files with replay_main.c, against this build's library (gcc is fine;
+# under BUILD=build/asan SAN=... the sanitizers watch the replay too).
+$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h $(LIB) \
+                             $(patsubst %.c,$(BUILD)/obj/%.o,$(FUZZ_CLI_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $< tests/fuzz/replay_main.c $(call fuzz_extra,$*,$(BUILD)) $(LIB) -o $@ $(LDLIBS)
+test-fuzz-regress: $(patsubst %,$(BUILD)/fuzz-replay/fuzz_%,$(FUZZ_TARGETS)) fuzz-seeds
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  if [ -d tests/fuzz/regress/$$t ]; then $(FUZZ_ENV) $(BUILD)/fuzz-replay/fuzz_$$t tests/fuzz/regress/$$t; fi; \
+	  $(FUZZ_ENV) $(BUILD)/fuzz-replay/fuzz_$$t $(FIXTURES)/seeds/$$t; \
+	done
 
 # ---- benchmarks -----------------------------------------------------------------------------------
 BENCH_FORMAT ?= table

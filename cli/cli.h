@@ -119,6 +119,9 @@ typedef struct cli_data_opts {
 
 /* Reads a labelled file; returns CLI_OK, or CLI_FAIL / CLI_USAGE after printing why. */
 int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_dataset *out);
+/* The same on the file's bytes in buf: len bytes and one writable byte after them (the parser cuts fields
+ * in place); the format follows o->path's name as for a file (the fuzz tests call this). */
+int cli_data_parse(const cli_data_opts *o, const rtj_model_info *info, char *buf, size_t len, cli_dataset *out);
 /* The options eval and calibrate share (--columns, --int8, --threads, --limit, --id-base): 1 and *rc set
  * when the parser's current option is one of them, else 0. */
 /* Loads the model, the data set against its labels, and a context; prints the failure. CLI_OK or CLI_FAIL. */

@@ -396,30 +396,48 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_dataset *d)
+/* The usage errors of a data file's options, before anything is read. CLI_OK or CLI_USAGE. */
+static int check_opts(const cli_data_opts *o, int jsonl, int csv)
 {
-    memset(d, 0, sizeof *d);
-    const int jsonl = ends_with(o->path, ".jsonl") || ends_with(o->path, ".json");
-    const int csv = ends_with(o->path, ".csv");
     if (jsonl && o->columns)
         return cli_usage_error("--columns applies to TSV and CSV files; %s is JSON lines (keys text/sentence or "
                                "premise/hypothesis, and label)", o->path);
     if (csv && !o->columns)
         return cli_usage_error("%s is CSV without a header: name its columns with --columns (AG News: "
                                "--columns label,text,text)", o->path);
+    return CLI_OK;
+}
+
+int cli_data_load(const cli_data_opts *o, const rtj_model_info *info, cli_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    const int rc = check_opts(o, ends_with(o->path, ".jsonl") || ends_with(o->path, ".json"), ends_with(o->path, ".csv"));
+    if (rc != CLI_OK)
+        return rc;
     if (cli_is_dir(o->path)) {
         cli_error("%s is a directory, not a data file", o->path);
         return CLI_FAIL;
     }
-    loader ld = {.o = o, .info = info, .d = d};
-    if (o->columns && check_roles(&ld, o->columns, "--columns") != 0)
-        return CLI_USAGE;
     size_t len;
     char *buf = read_file(o->path, &len);
     if (!buf)
         return CLI_FAIL;
-    int rc = jsonl ? load_jsonl(&ld, buf, len) : csv ? load_csv(&ld, buf, len) : load_tsv(&ld, buf, len);
+    const int parsed = cli_data_parse(o, info, buf, len, d);
     free(buf);
+    return parsed;
+}
+
+int cli_data_parse(const cli_data_opts *o, const rtj_model_info *info, char *buf, size_t len, cli_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    const int jsonl = ends_with(o->path, ".jsonl") || ends_with(o->path, ".json");
+    const int csv = ends_with(o->path, ".csv");
+    if (check_opts(o, jsonl, csv) != CLI_OK)
+        return CLI_USAGE;
+    loader ld = {.o = o, .info = info, .d = d};
+    if (o->columns && check_roles(&ld, o->columns, "--columns") != 0)
+        return CLI_USAGE;
+    int rc = jsonl ? load_jsonl(&ld, buf, len) : csv ? load_csv(&ld, buf, len) : load_tsv(&ld, buf, len);
     if (rc == -1)
         cli_error("out of memory reading %s", o->path);
     if (rc == 0 && d->n == 0) {

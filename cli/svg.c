@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -93,9 +96,23 @@ int cli_svg_write(const char *path, const char *title, const char *xlabel, const
     const double pw = WIDTH - LEFT - RIGHT, ph = HEIGHT - TOP - BOTTOM;
 #define PX(v) (LEFT + ((v) - x0) / (x1 - x0) * pw)
 #define PY(v) (TOP + ph - ((v) - y0) / (y1 - y0) * ph)
-    FILE *f = fopen(path, "w");
-    if (!f)
+    /* Into a temporary file beside PATH, renamed over it once complete: a plot from an earlier run is
+     * replaced whole or not at all, never left half-written (an interrupted eval, a full disk). */
+    const size_t tmp_len = strlen(path) + sizeof ".tmp.XXXXXX";
+    char *tmp = malloc(tmp_len);
+    if (!tmp)
         return -1;
+    snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
+    const int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 && fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        const int e = errno;
+        if (fd >= 0)
+            close(fd), unlink(tmp);
+        free(tmp);
+        errno = e;
+        return -1;
+    }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
                "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -173,11 +190,15 @@ int cli_svg_write(const char *path, const char *title, const char *xlabel, const
 #undef PX
 #undef PY
     fprintf(f, "</svg>\n");
-    const int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        if (!errno)
-            errno = EIO;
-        return -1;
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    const int e = errno;
+    bad |= fclose(f) != 0;
+    if (!bad && rename(tmp, path) == 0) {
+        free(tmp);
+        return 0;
     }
-    return 0;
+    unlink(tmp);
+    free(tmp);
+    errno = e ? e : EIO;
+    return -1;
 }

@@ -1,5 +1,6 @@
 /* The ISA-independent half of the INT8 GEMM: per-channel weight quantization and packing, per-row
  * activation quantization, and the loops around the table's INT8 micro-kernel. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -15,10 +16,21 @@ void rtj_q8_quantize_rows_symmetric(size_t m, size_t k, const float *x, size_t l
     for (size_t i = 0; i < m; i++) {
         const float *xi = x + i * ldx;
         float amax = 0.0f;
-        for (size_t kk = 0; kk < k; kk++)
+        int finite = 1;
+        for (size_t kk = 0; kk < k; kk++) {
             amax = fmaxf(amax, fabsf(xi[kk]));
+            finite &= isfinite(xi[kk]) != 0;
+        }
         /* Symmetric, so the zero point is 0 and a weight channel's sum is the only compensation needed. */
         const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+        /* A row holding NaN or Inf (the loaders refuse those), or so small that 127 / amax overflows
+         * (|x| < 2^-119 everywhere), is stored as zeros with scale 0: otherwise a NaN would reach the
+         * integer conversion. */
+        if (!finite || !(inv <= FLT_MAX)) {
+            memset(q + i * ldq, 0, k);
+            scale[i] = 0.0f;
+            continue;
+        }
         for (size_t kk = 0; kk < k; kk++) {
             long v = lrintf(xi[kk] * inv);
             q[i * ldq + kk] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
@@ -79,17 +91,25 @@ void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qm
     for (size_t i = 0; i < m; i++) {
         const float *xi = x + i * ldx;
         float lo = 0.0f, hi = 0.0f;
+        int finite = 1;
         for (size_t kk = 0; kk < k; kk++) {
             lo = fminf(lo, xi[kk]);
             hi = fmaxf(hi, xi[kk]);
+            finite &= isfinite(xi[kk]) != 0;
         }
         float s = (hi - lo) / (float)qmax;
+        uint8_t *qi = q + i * ldq;
+        if (!rtj_q8_act_row_ok(finite, s)) {
+            memset(qi, 0, k4);
+            scale[i] = 1.0f;
+            zero[i] = 0;
+            continue;
+        }
         if (!(s > 0.0f))
             s = 1.0f; /* an all-zero row: any scale represents it exactly */
         const float inv = 1.0f / s;
         long z = lrintf(-lo * inv);
         z = z < 0 ? 0 : z > qmax ? qmax : z;
-        uint8_t *qi = q + i * ldq;
         for (size_t kk = 0; kk < k; kk++) {
             long v = lrintf(xi[kk] * inv) + z;
             qi[kk] = (uint8_t)(v < 0 ? 0 : v > qmax ? qmax : v);

@@ -4,6 +4,7 @@
 #ifndef RTJ_KERNELS_H
 #define RTJ_KERNELS_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -240,7 +241,17 @@ void rtj_q8_quantize_rows_symmetric(size_t m, size_t k, const float *x, size_t l
                                     float *scale);
 /* Per-row asymmetric quantization of x [m, k] into q [m, ldq] (the portable reference of the table's
  * q8_quantize) (ldq >= k rounded up to 4; padding filled
- * with the zero point) with q in [0, qmax]; the range always includes 0 so that 0 is exact. */
+ * with the zero point) with q in [0, qmax]; the range always includes 0 so that 0 is exact. Any float
+ * input is safe: a row that rtj_q8_act_row_ok turns down is stored as zeros. */
+/* Whether a row is quantized normally: all of it finite, and its scale s = range / qmax neither
+ * overflowed (a range wider than FLT_MAX) nor so small that 1 / s does (a range below about qmax * 2^-128).
+ * Any other row is stored as q = 0 with scale 1 and zero point 0, so NaN, Inf, or a range float cannot
+ * scale never reach the conversion to integers (undefined in C, and different on every ISA), and every
+ * ISA gives the reference's bits. Shared by the reference and the vectorised template. */
+static inline int rtj_q8_act_row_ok(int finite, float s)
+{
+    return finite && s <= FLT_MAX && (s == 0.0f || 1.0f / s <= FLT_MAX);
+}
 void rtj_q8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, int qmax, uint8_t *q, size_t ldq,
                           float *scale, int32_t *zero);
 /* Row stride of quantized activations: k rounded up to a 64-byte line, so rows start on one. */

@@ -2,6 +2,8 @@
  * and the one function that frees whatever they filled. It calls only the kernels, the tokenizer and
  * error.c, so the loaders depend on it and never the other way round (api.c, on top, only dispatches to
  * the loaders). */
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,6 +61,38 @@ rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err)
     return RTJ_OK;
 }
 
+/* The largest |x| of 256 floats as bits: NaN and Inf are exactly the values whose magnitude bits are at
+ * least 0x7f800000. A fixed trip count and an integer max let GCC vectorise it at -O2 (about 3x the
+ * speed of testing each value; this runs over every FP32 weight of a model at load). */
+static uint32_t block_max_magnitude(const float *x)
+{
+    uint32_t mx = 0;
+    for (int i = 0; i < 256; i++) {
+        uint32_t b;
+        memcpy(&b, &x[i], sizeof b);
+        b &= 0x7fffffffu;
+        mx = b > mx ? b : mx;
+    }
+    return mx;
+}
+
+size_t rtj_first_nonfinite(const float *x, size_t n)
+{
+    size_t i0 = 0;
+    for (; i0 + 256 <= n; i0 += 256)
+        if (block_max_magnitude(x + i0) >= 0x7f800000u)
+            break;
+    for (size_t i = i0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return n;
+}
+
+const char *rtj_nonfinite_name(float x)
+{
+    return isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf";
+}
+
 rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,
                            const float *bias)
 {
@@ -103,7 +137,7 @@ void rtj_model_free(rtj_model *m)
         rtj_free(m->word_emb), rtj_free(m->pos_emb), rtj_free(m->type_emb), rtj_free(m->emb_ln_g), rtj_free(m->emb_ln_b);
     if (m->word_q_owned)
         rtj_free(m->word_q), rtj_free(m->word_scale);
-    if (m->map)
+    if (m->map && m->map_owned)
         munmap(m->map, m->map_size);
     rtj_tokenizer_free(m->tok);
     rtj_vocab_free(m->vocab);

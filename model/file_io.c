@@ -2,6 +2,7 @@
 #include "file_io.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +16,36 @@ rtj_status rtj_read_small_file(const char *path, size_t limit, char **out, size_
     FILE *f = fopen(path, "rb");
     if (!f)
         return rtj_fail(err, RTJ_ERR_IO, "%s: %s", path, strerror(errno));
-    char *buf = malloc(limit + 1);
-    if (!buf) {
-        fclose(f);
-        return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory reading %s", path);
+    /* The buffer follows the file, not the limit: a 300-byte config.json costs 300 bytes, not the 1 MiB it
+     * may grow to. A regular file's size is known up front (one more byte is asked for, to notice a file
+     * that grew since); a pipe's is found by doubling. */
+    struct stat sb;
+    size_t cap = 1 << 12;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if ((uint64_t)sb.st_size > limit) {
+            fclose(f);
+            return rtj_fail(err, RTJ_ERR_FORMAT, "%s: larger than %zu bytes", path, limit);
+        }
+        cap = (size_t)sb.st_size + 1;
     }
-    size_t n = fread(buf, 1, limit + 1, f);
-    const int bad = ferror(f);
+    cap = cap > limit + 1 ? limit + 1 : cap;
+    char *buf = malloc(cap + 1);
+    size_t n = 0;
+    int bad = 0;
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || cap == limit + 1 || (bad = ferror(f)) != 0)
+            break;
+        const size_t grown_cap = cap > (limit + 1) / 2 ? limit + 1 : 2 * cap;
+        char *grown = realloc(buf, grown_cap + 1);
+        if (!grown)
+            free(buf);
+        buf = grown, cap = grown_cap;
+    }
+    bad |= ferror(f);
     fclose(f);
+    if (!buf)
+        return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory reading %s", path);
     if (bad || n > limit) {
         free(buf);
         return bad ? rtj_fail(err, RTJ_ERR_IO, "%s: read error", path)

@@ -10,7 +10,8 @@
 
 #include "../include/rtj.h"
 
-/* Reads a whole file of at most `limit` bytes into a fresh NUL-terminated buffer (free it). */
+/* Reads a whole file of at most `limit` bytes into a fresh NUL-terminated buffer (free it) sized by the
+ * file, not by the limit. */
 rtj_status rtj_read_small_file(const char *path, size_t limit, char **out, size_t *len, rtj_error *err);
 
 typedef struct rtj_atomic_file {

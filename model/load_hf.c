@@ -1,6 +1,11 @@
 /* Loading a Hugging Face checkpoint directory: config.json, model.safetensors (vocab.txt is the
  * tokenizer's). Tensor names follow HF BERT, with or without the "bert." prefix and with LayerNorm
- * parameters spelt weight/bias or gamma/beta; tensors the engine does not use are ignored. */
+ * parameters spelt weight/bias or gamma/beta; tensors the engine does not use are ignored.
+ *
+ * The weights are walked twice: first every tensor's presence, dtype and shape is checked with nothing
+ * allocated, then they are read. So a header that promises a large model it does not hold fails naming
+ * the missing or misshapen tensor, having allocated nothing for it; and once the checks pass, every
+ * allocation is bounded by the tensors' sizes, which the safetensors reader has checked against the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +18,7 @@ typedef struct loader {
     rtj_model *m;
     rtj_safetensors st;
     rtj_error *err;
+    int check_only; /* the first walk: tensors checked, nothing allocated, nothing read */
     float *buf; /* conversion buffer, as large as the largest tensor read */
     size_t buf_len;
 } loader;
@@ -40,7 +46,9 @@ static const rtj_st_tensor *find(const loader *ld, const char *name)
 }
 
 /* Reads tensor `name` of exactly the shape given (rows x cols; rows 0 for a vector) as float32 into a
- * fresh 64-byte aligned array (*out) or, with out NULL, into the loader's buffer (returned in *view). */
+ * fresh 64-byte aligned array (*out) or, with out NULL, into the loader's buffer (returned in *view).
+ * In the checking walk only checks it (*out and *view untouched and NULL respectively). Non-finite
+ * values are refused: on any failure *out is left NULL. */
 static rtj_status read_tensor(loader *ld, const char *name, size_t rows, size_t cols, float **out, const float **view)
 {
     const rtj_st_tensor *t = find(ld, name);
@@ -60,7 +68,13 @@ static rtj_status read_tensor(loader *ld, const char *name, size_t rows, size_t 
                         have, cols);
     }
     if (t->dtype != RTJ_ST_F32 && t->dtype != RTJ_ST_F16 && t->dtype != RTJ_ST_BF16)
-        return rtj_fail(ld->err, RTJ_ERR_TENSOR, "model.safetensors: tensor '%s' is not F32, F16 or BF16", t->name);
+        return rtj_fail(ld->err, RTJ_ERR_TENSOR, "model.safetensors: tensor '%s' is %s, not F32, F16 or BF16",
+                        t->name, rtj_st_dtype_name(t->dtype));
+    if (ld->check_only) {
+        if (view)
+            *view = NULL;
+        return RTJ_OK;
+    }
     float *dst;
     if (out) {
         dst = rtj_alloc(t->numel * sizeof(float));
@@ -78,9 +92,24 @@ static rtj_status read_tensor(loader *ld, const char *name, size_t rows, size_t 
         dst = ld->buf;
         *view = dst;
     }
-    if (rtj_st_to_f32(t, dst) != 0)
-        return rtj_fail(ld->err, RTJ_ERR_TENSOR, "model.safetensors: tensor '%s' cannot be converted", t->name);
-    return RTJ_OK;
+    rtj_status s = RTJ_OK;
+    size_t bad;
+    if (rtj_st_to_f32(t, dst) != 0) {
+        s = rtj_fail(ld->err, RTJ_ERR_TENSOR, "model.safetensors: tensor '%s' cannot be converted", t->name);
+    } else if ((bad = rtj_first_nonfinite(dst, t->numel)) < t->numel) {
+        char at[48];
+        if (rows)
+            snprintf(at, sizeof at, "[%zu, %zu]", bad / cols, bad % cols);
+        else
+            snprintf(at, sizeof at, "[%zu]", bad);
+        s = rtj_fail(ld->err, RTJ_ERR_TENSOR, "model.safetensors: tensor '%s' holds %s at %s: weights must be finite",
+                     t->name, rtj_nonfinite_name(dst[bad]), at);
+    }
+    if (s != RTJ_OK && out) {
+        rtj_free(*out);
+        *out = NULL;
+    }
+    return s;
 }
 
 /* A linear layer: weight [n, k] and bias [n] under prefix. */
@@ -93,6 +122,8 @@ static rtj_status read_linear(loader *ld, const char *prefix, size_t n, size_t k
     TRY(read_tensor(ld, wn, n, k, NULL, &w));
     float *bias = NULL;
     TRY(read_tensor(ld, bn, 0, n, &bias, NULL));
+    if (ld->check_only)
+        return RTJ_OK;
     rtj_status s = rtj_linear_init(ld->m, l, n, k, w, bias);
     rtj_free(bias);
     return s == RTJ_OK ? s : rtj_fail(ld->err, s, "out of memory packing '%s'", prefix);
@@ -105,10 +136,13 @@ static rtj_status read_layer(loader *ld, int i, rtj_layer_weights *lw)
     char p[160], name[200];
     snprintf(p, sizeof p, "encoder.layer.%d", i);
     /* Q, K and V are stacked into one [3h, h] weight so that one GEMM computes all three. */
-    float *qkv_w = rtj_alloc(3 * h * h * sizeof(float)), *qkv_b = rtj_alloc(3 * h * sizeof(float));
-    if (!qkv_w || !qkv_b) {
-        rtj_free(qkv_w), rtj_free(qkv_b);
-        return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory loading layer %d", i);
+    float *qkv_w = NULL, *qkv_b = NULL;
+    if (!ld->check_only) {
+        qkv_w = rtj_alloc(3 * h * h * sizeof(float)), qkv_b = rtj_alloc(3 * h * sizeof(float));
+        if (!qkv_w || !qkv_b) {
+            rtj_free(qkv_w), rtj_free(qkv_b);
+            return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory loading layer %d", i);
+        }
     }
     static const char *const qkv_names[3] = {"query", "key", "value"};
     rtj_status s = RTJ_OK;
@@ -117,14 +151,15 @@ static rtj_status read_layer(loader *ld, int i, rtj_layer_weights *lw)
         snprintf(name, sizeof name, "%s.attention.self.%s.weight", p, qkv_names[j]);
         s = read_tensor(ld, name, h, h, NULL, &v);
         if (s == RTJ_OK) {
-            memcpy(qkv_w + (size_t)j * h * h, v, h * h * sizeof(float));
+            if (qkv_w)
+                memcpy(qkv_w + (size_t)j * h * h, v, h * h * sizeof(float));
             snprintf(name, sizeof name, "%s.attention.self.%s.bias", p, qkv_names[j]);
             s = read_tensor(ld, name, 0, h, NULL, &v);
-            if (s == RTJ_OK)
+            if (s == RTJ_OK && qkv_b)
                 memcpy(qkv_b + (size_t)j * h, v, h * sizeof(float));
         }
     }
-    if (s == RTJ_OK && rtj_linear_init(ld->m, &lw->qkv, 3 * h, h, qkv_w, qkv_b) != RTJ_OK)
+    if (s == RTJ_OK && qkv_w && rtj_linear_init(ld->m, &lw->qkv, 3 * h, h, qkv_w, qkv_b) != RTJ_OK)
         s = rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory packing %s.attention.self", p);
     rtj_free(qkv_w), rtj_free(qkv_b);
     TRY(s);
@@ -180,14 +215,12 @@ static rtj_status load_weights(loader *ld)
     const rtj_config *cfg = &m->cfg;
     const size_t h = (size_t)cfg->hidden;
     TRY(read_tensor(ld, "embeddings.word_embeddings.weight", (size_t)cfg->vocab_size, h, &m->word_emb, NULL));
-    if (m->dtype == RTJ_DTYPE_INT8 && rtj_model_quantize_embeddings(m) != RTJ_OK)
+    if (m->dtype == RTJ_DTYPE_INT8 && !ld->check_only && rtj_model_quantize_embeddings(m) != RTJ_OK)
         return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory quantizing the word embeddings");
     TRY(read_tensor(ld, "embeddings.position_embeddings.weight", (size_t)cfg->max_positions, h, &m->pos_emb, NULL));
     TRY(read_tensor(ld, "embeddings.token_type_embeddings.weight", (size_t)cfg->type_vocab_size, h, &m->type_emb, NULL));
     TRY(read_tensor(ld, "embeddings.LayerNorm.weight", 0, h, &m->emb_ln_g, NULL));
     TRY(read_tensor(ld, "embeddings.LayerNorm.bias", 0, h, &m->emb_ln_b, NULL));
-    if (rtj_model_alloc_layers(m) != RTJ_OK)
-        return rtj_fail(ld->err, RTJ_ERR_NOMEM, "out of memory");
     /* Layers above the last exit never run: they are not even read. */
     for (int i = 0; i < m->run_layers; i++)
         TRY(read_layer(ld, i, &m->layer[i]));
@@ -195,6 +228,8 @@ static rtj_status load_weights(loader *ld)
     float *pb = NULL;
     TRY(read_tensor(ld, "pooler.dense.weight", h, h, NULL, &pw));
     TRY(read_tensor(ld, "pooler.dense.bias", 0, h, &pb, NULL));
+    if (ld->check_only)
+        return read_exits(ld);
     /* The pooler stays FP32 in INT8 models: it is one row per exit, and the exits' confidence is what
      * decides where an input leaves. */
     int rc = rtj_f32_pack_w(m->kt, h, h, pw, h, 0, pb, &m->pooler.f32);
@@ -224,7 +259,16 @@ rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err)
     int io_error = 0;
     if (rtj_st_open(path, &ld.st, msg, sizeof msg, &io_error) != 0)
         return rtj_fail(err, io_error ? RTJ_ERR_IO : RTJ_ERR_FORMAT, "%s: %s", path, msg);
-    s = load_weights(&ld);
+    /* The arrays per layer and exit: bounded by config.json's limits on the layer count. */
+    s = rtj_model_alloc_layers(m) == RTJ_OK ? RTJ_OK : rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
+    if (s == RTJ_OK) {
+        ld.check_only = 1;
+        s = load_weights(&ld);
+    }
+    if (s == RTJ_OK) {
+        ld.check_only = 0;
+        s = load_weights(&ld);
+    }
     rtj_free(ld.buf);
     rtj_st_close(&ld.st);
     return s;

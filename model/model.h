@@ -67,13 +67,15 @@ struct rtj_model {
     rtj_tokenizer *tok;
     void *map; /* a mapped .rtj file: the raw arrays (embeddings, LayerNorm, exits) point into it */
     size_t map_size;
+    int map_owned; /* map is our mmap, unmapped by rtj_model_free (not a caller's buffer) */
 };
 
 /* model/ in layers, each file calling only files below it (none calls back up):
  *   api.c                        public entry points: dispatches a load to one of the two loaders
  *   load_hf.c, rtj_file_load.c   the loaders;  rtj_file.c, config_write.c: the writers
  *   build.c                      model construction and freeing, shared by the loaders
- *   config.c, safetensors.c      what the loaders parse;  file_io.c: whole files read and replaced
+ *   config.c, safetensors.c      what the loaders parse;  file_io.c: whole files read and replaced;
+ *                                rtj_sum.c: the .rtj weight checksum
  *   error.c, json.c              messages and the JSON reader, at the bottom
  * forward.c, context.c and pool.c run a built model and call none of the files above. */
 
@@ -102,6 +104,13 @@ rtj_status rtj_model_init_tokenizer(rtj_model *m, rtj_error *err);
  * the FP32 table (unless it lies in a mapped file). */
 rtj_status rtj_model_quantize_embeddings(rtj_model *m);
 
+/* The index of the first NaN or ±Inf among x[0..n), or n when every value is finite: a non-finite weight
+ * would reach the forward pass as a made-up answer (and the INT8 quantizers as a meaningless range), so
+ * both loaders and the writer refuse one, naming the tensor. */
+size_t rtj_first_nonfinite(const float *x, size_t n);
+/* "NaN", "+Inf" or "-Inf": what x is, for those messages. */
+const char *rtj_nonfinite_name(float x);
+
 /* Packs W [n, k] (+ bias) in the model's dtype. */
 rtj_status rtj_linear_init(const rtj_model *m, rtj_linear *l, size_t n, size_t k, const float *w,
                            const float *bias);
@@ -117,6 +126,9 @@ rtj_status rtj_load_hf_dir(const char *dir, rtj_model *m, rtj_error *err);
 
 /* Loads an .rtj file into a model whose kt, dtype and threads are set. */
 rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err);
+/* The same from the caller's 64-byte aligned buffer of size bytes (name stands for the path in messages),
+ * which the model borrows: it must outlive the model (for the fuzz tests, which need exact bounds). */
+rtj_status rtj_load_rtj_buffer(const void *base, size_t size, const char *name, rtj_model *m, rtj_error *err);
 
 /* rtj_model_load with the kernel table given rather than this process's (api.c): how the self-test runs
  * one model under every table the CPU can run. */

@@ -2,14 +2,18 @@
  *
  * Layout (little-endian):
  *   header (128 bytes)   magic "RTJMODEL", version, dtype, file size, where the rest lies, FP32 packing
- *                        (NR, KC) and an FNV-1a 64 checksum of every byte before the data
+ *                        (NR, KC), an FNV-1a 64 checksum of every byte before the data and (version
+ *                        2) a checksum of the data (rtj_sum.c)
  *   metadata             config.json's keys as JSON (labels, exits and temperatures included)
  *   vocabulary           vocab.txt as it was
  *   tensor table         128-byte entries: name, kind, rows n and columns k, offset and size
  *   data                 each tensor 64-byte aligned, already in the kernels' layout
- * The checksum covers what is parsed (header, metadata, vocabulary, table), not the weights: checking
- * 1.3 GB on every load would cost more than the whole load is allowed to take; every tensor's place and
- * size are still checked against the table and the file.
+ * Version 1 had the first checksum only: FNV-1a at a byte per multiply was too slow for the weights.
+ * Version 2 adds a word-at-a-time checksum over every byte from data_offset to the end, checked at every
+ * load (what that costs: README, "The .rtj file"); version 1 files still load, their weights unchecked.
+ * Every tensor's place and size are checked against the table and the file, and every FP32 value
+ * (weights, biases, scales) must be finite: the writer refuses to write a non-finite one and the reader
+ * to load one.
  * INT8 weights are stored in the layout every ISA reads. FP32 linear weights are stored packed for the
  * tile of the machine that wrote the file (NR, KC in the header): a machine whose kernels use another
  * tile repacks them once at load (a copy); one with the same tile uses them in place. */
@@ -151,10 +155,27 @@ rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
             snprintf(nm, sizeof nm, "exit%d.mix", k), add(&w, nm, KIND_F32, (size_t)e->layer + 1, 0, e->mix,
                                                           ((size_t)e->layer + 1) * 4);
     }
+    if (w.nomem) {
+        free(w.t);
+        return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < w.count; i++) {
+        const file_entry *e = &w.t[i].e;
+        if (e->kind != KIND_F32 && e->kind != KIND_F32_PACKED)
+            continue;
+        const float *x = w.t[i].data;
+        const size_t nf = (size_t)e->bytes / sizeof(float), bad = rtj_first_nonfinite(x, nf);
+        if (bad < nf) {
+            rtj_status s = rtj_fail(err, RTJ_ERR_TENSOR, "%s: not written: tensor '%s' holds %s at element %zu "
+                                    "(weights must be finite)", path, e->name, rtj_nonfinite_name(x[bad]), bad);
+            free(w.t);
+            return s;
+        }
+    }
     size_t meta_len = 0;
     char *meta = meta_json(m, &meta_len);
-    if (w.nomem || !meta) {
-        free(w.t), free(meta);
+    if (!meta) {
+        free(w.t);
         return rtj_fail(err, RTJ_ERR_NOMEM, "out of memory");
     }
     file_header hd;
@@ -177,8 +198,16 @@ rtj_status rtj_model_save(const rtj_model *m, const char *path, rtj_error *err)
         off = align_up(off + w.t[i].e.bytes);
     }
     hd.file_size = off;
-    /* The checksum: header (checksum 0), metadata, vocabulary, padding, table, padding: [0, data_offset). */
     static const char zeros[RTJ_FILE_ALIGN];
+    rtj_data_sum ds;
+    rtj_data_sum_init(&ds);
+    for (size_t i = 0; i < w.count; i++) {
+        rtj_data_sum_update(&ds, w.t[i].data, w.t[i].e.bytes);
+        rtj_data_sum_update(&ds, zeros, align_up(w.t[i].e.bytes) - w.t[i].e.bytes);
+    }
+    hd.data_checksum = rtj_data_sum_final(&ds);
+    /* The checksum: header (checksum 0, data_checksum set), metadata, vocabulary, padding, table, padding:
+     * [0, data_offset). */
     uint64_t sum = fnv1a(FNV_OFFSET, &hd, sizeof hd);
     sum = fnv1a(sum, meta, meta_len);
     sum = fnv1a(sum, m->vocab_text, m->vocab_len);

@@ -7,7 +7,10 @@
 #include <stdint.h>
 
 #define RTJ_FILE_MAGIC "RTJMODEL"
-#define RTJ_FILE_VERSION 1u
+/* Version 2 adds data_checksum (a checksum of every byte from data_offset to the end); version 1 files,
+ * whose weights nothing checks, still load. */
+#define RTJ_FILE_VERSION 2u
+#define RTJ_FILE_VERSION_MIN 1u
 #define RTJ_FILE_ALIGN 64
 
 typedef struct file_header {
@@ -20,7 +23,8 @@ typedef struct file_header {
     uint64_t data_offset;
     uint64_t checksum;
     uint32_t f32_nr, f32_kc;
-    uint8_t reserved[128 - 96];
+    uint64_t data_checksum; /* version 2: rtj_data_checksum of [data_offset, file_size); 0 in version 1 */
+    uint8_t reserved[128 - 104];
 } file_header;
 
 enum entry_kind { KIND_F32 = 1, KIND_F32_PACKED = 2, KIND_I8_PACKED = 3, KIND_I32 = 4, KIND_I8 = 5 };
@@ -44,5 +48,29 @@ static inline uint64_t fnv1a(uint64_t h, const void *data, size_t len)
     return h;
 }
 #define FNV_OFFSET 0xcbf29ce484222325ull
+
+/* The weights' checksum (rtj_sum.c), streamed: init, update over the bytes in order, final. */
+typedef struct rtj_sum {
+    uint64_t lane[4];
+    uint64_t total;
+    unsigned char buf[32];
+    size_t pending;
+} rtj_sum;
+void rtj_sum_init(rtj_sum *s);
+void rtj_sum_update(rtj_sum *s, const void *data, size_t len);
+uint64_t rtj_sum_final(const rtj_sum *s);
+
+/* The data checksum of version 2: rtj_sum of each RTJ_SUM_CHUNK-byte chunk (the last may be shorter),
+ * then rtj_sum of those sums as little-endian 8-byte words, in order. Streamed by the writer; computed on
+ * up to `threads` threads (the chunks are independent) by the loader. */
+#define RTJ_SUM_CHUNK ((size_t)4 << 20)
+typedef struct rtj_data_sum {
+    rtj_sum chunk, sums;
+    size_t in_chunk;
+} rtj_data_sum;
+void rtj_data_sum_init(rtj_data_sum *d);
+void rtj_data_sum_update(rtj_data_sum *d, const void *data, size_t len);
+uint64_t rtj_data_sum_final(const rtj_data_sum *d);
+uint64_t rtj_data_checksum(const void *data, size_t len, int threads);
 
 #endif

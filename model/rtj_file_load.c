@@ -1,7 +1,9 @@
-/* Reading an .rtj file (format: rtj_file.c): map it, check the header, checksum and table, and point the
- * model's weights into the mapping. Every offset and size is checked before it is used. */
+/* Reading an .rtj file (format: rtj_file.c): map it, check the header, checksums and table, and point the
+ * model's weights into the mapping. Every offset and size is checked before it is used, and every FP32
+ * array is checked to be finite before the model uses it. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -52,6 +54,13 @@ static rtj_status get(const reader *r, const char *name, uint32_t kind, size_t n
                         "expected kind %u [%zu, %zu] (%zu bytes)", r->path, name, e->kind, (unsigned long long)e->n,
                         (unsigned long long)e->k, (unsigned long long)e->bytes, kind, n, k, bytes);
     *out = r->base + e->offset;
+    if (kind == KIND_F32 || kind == KIND_F32_PACKED) {
+        const float *x = *out;
+        const size_t nf = bytes / sizeof(float), bad = rtj_first_nonfinite(x, nf);
+        if (bad < nf)
+            return rtj_fail(r->err, RTJ_ERR_TENSOR, "%s: tensor '%s' holds %s at element %zu: weights must be finite",
+                            r->path, name, rtj_nonfinite_name(x[bad]), bad);
+    }
     return RTJ_OK;
 }
 
@@ -109,8 +118,9 @@ static rtj_status check_header(reader *r, size_t size)
     const file_header *hd = r->hd;
     if (size < sizeof *hd || memcmp(hd->magic, RTJ_FILE_MAGIC, 8) != 0)
         return BAD("%s: not an .rtj model file (bad magic)", r->path);
-    if (hd->version != RTJ_FILE_VERSION)
-        return BAD("%s: .rtj version %u, this build reads version %u", r->path, hd->version, RTJ_FILE_VERSION);
+    if (hd->version < RTJ_FILE_VERSION_MIN || hd->version > RTJ_FILE_VERSION)
+        return BAD("%s: .rtj version %u, this build reads versions %u to %u", r->path, hd->version,
+                   RTJ_FILE_VERSION_MIN, RTJ_FILE_VERSION);
     if (hd->file_size != size)
         return BAD("%s: the header says %llu bytes but the file has %zu (truncated?)", r->path,
                    (unsigned long long)hd->file_size, size);
@@ -138,6 +148,10 @@ static rtj_status check_header(reader *r, size_t size)
         /* Overlaps: written in order, so each tensor must start at or after the previous one's end. */
         if (i > 0 && e->offset < r->table[i - 1].offset + r->table[i - 1].bytes)
             return BAD("%s: tensor '%s' overlaps the one before it", r->path, e->name);
+    }
+    if (hd->version >= 2) {
+        if (rtj_data_checksum(r->base + hd->data_offset, size - hd->data_offset, r->m->threads) != hd->data_checksum)
+            return BAD("%s: weight data checksum mismatch (the file is corrupt)", r->path);
     }
     return RTJ_OK;
 }
@@ -223,6 +237,17 @@ rtj_status rtj_model_file_dtype(const char *path, rtj_dtype *out)
     return RTJ_OK;
 }
 
+rtj_status rtj_load_rtj_buffer(const void *base, size_t size, const char *name, rtj_model *m, rtj_error *err)
+{
+    if (!base || (uintptr_t)base % RTJ_FILE_ALIGN != 0)
+        return rtj_fail(err, RTJ_ERR_ARG, "%s: the buffer must be %d-byte aligned", name, RTJ_FILE_ALIGN);
+    m->map = (void *)base;
+    m->map_size = size;
+    reader r = {m, base, base, NULL, err, name};
+    rtj_status s = check_header(&r, size);
+    return s != RTJ_OK ? s : read_model(&r);
+}
+
 rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -238,9 +263,6 @@ rtj_status rtj_load_rtj_file(const char *path, rtj_model *m, rtj_error *err)
     close(fd);
     if (p == MAP_FAILED)
         return rtj_fail(err, RTJ_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
-    m->map = p;
-    m->map_size = size;
-    reader r = {m, p, p, NULL, err, path};
-    rtj_status s = check_header(&r, size);
-    return s != RTJ_OK ? s : read_model(&r);
+    m->map_owned = 1;
+    return rtj_load_rtj_buffer(p, size, path, m, err);
 }

@@ -326,3 +326,78 @@ TEST_EACH_ISA(q8_quant, table_quantizer_equals_reference)
         free(x), free(q1), free(q2);
     }
 }
+
+/* Any float input is safe (no NaN or Inf reaches an integer conversion, which C leaves undefined: CI
+ * runs this suite under UBSan) and every ISA gives the reference's bits: rows with a NaN, +Inf or -Inf
+ * at the start, inside a vector and in the tail, a range wider than FLT_MAX, and a range so small that
+ * 1 / scale overflows are stored as zeros with scale 1 and zero point 0; a row of huge but representable
+ * values is quantized as usual. */
+TEST_EACH_ISA(q8_quant, non_finite_rows_are_zeros_on_every_isa)
+{
+    const size_t lens[] = {1, 5, 8, 13, 16, 37, 312};
+    const float specials[] = {NAN, -NAN, INFINITY, -INFINITY};
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const size_t k = lens[l], k4 = (k + 3) / 4 * 4, ldq = k4 + 8;
+        enum { ROWS = 15 };
+        float *x = test_alloc(ROWS * k * sizeof(float));
+        test_rng rng = {k};
+        fill_uniform(x, ROWS * k, -2, 2, &rng);
+        size_t r = 0;
+        for (size_t sp = 0; sp < 4; sp++) /* rows 0-11: a special value first, in the middle, last */
+            for (size_t where = 0; where < 3; where++, r++)
+                x[r * k + (where == 0 ? 0 : where == 1 ? k / 2 : k - 1)] = specials[sp];
+        const size_t huge_range = r++, tiny_range = r++, huge = r++;
+        for (size_t kk = 0; kk < k; kk++) {
+            x[huge_range * k + kk] = kk % 2 ? 3e38f : -3e38f;
+            x[tiny_range * k + kk] = (float)(kk % 3) * 1e-40f; /* denormals */
+            x[huge * k + kk] = (float)kk * 1e36f + 1e37f;
+        }
+        if (k == 1)
+            x[huge_range * k] = 3e38f, x[tiny_range * k] = 1e-40f; /* one value: its range is [0, x] */
+        uint8_t *q1 = test_alloc(ROWS * ldq), *q2 = test_alloc(ROWS * ldq);
+        float s1[ROWS], s2[ROWS];
+        int32_t z1[ROWS], z2[ROWS];
+        for (int qmax = 127; qmax <= 255; qmax += 128) {
+            memset(q1, 0xAB, ROWS * ldq), memset(q2, 0xAB, ROWS * ldq);
+            rtj_q8_quantize_rows(ROWS, k, x, k, qmax, q1, ldq, s1, z1);
+            kt->q8_quantize(ROWS, k, x, k, qmax, q2, ldq, s2, z2);
+            for (size_t i = 0; i < ROWS; i++) {
+                cr_assert(memcmp(q1 + i * ldq, q2 + i * ldq, ldq) == 0, "%s: row %zu (k %zu, qmax %d) differs from the "
+                          "reference", kt->name, i, k, qmax);
+                cr_assert(memcmp(&s1[i], &s2[i], sizeof s1[i]) == 0 && z1[i] == z2[i],
+                          "%s: row %zu (k %zu): scale %g zero %d, reference %g %d", kt->name, i, k, s2[i], z2[i], s1[i], z1[i]);
+                const int degenerate = i < 12 || (i == huge_range && k > 1) || i == tiny_range;
+                if (degenerate) {
+                    cr_assert(s1[i] == 1.0f && z1[i] == 0, "row %zu (k %zu): scale %g zero %d, want 1 and 0", i, k,
+                              s1[i], z1[i]);
+                    for (size_t kk = 0; kk < k4; kk++)
+                        cr_assert_eq(q1[i * ldq + kk], 0, "row %zu (k %zu) [%zu] = %d, want 0", i, k, kk, q1[i * ldq + kk]);
+                } else {
+                    cr_assert(isfinite(s1[i]) && s1[i] > 0 && z1[i] >= 0 && z1[i] <= qmax, "row %zu (k %zu)", i, k);
+                }
+                for (size_t kk = k4; kk < ldq; kk++)
+                    cr_assert_eq(q1[i * ldq + kk], 0xAB, "row %zu: written past k rounded up to 4", i);
+            }
+        }
+        free(x), free(q1), free(q2);
+    }
+}
+
+/* The weights' symmetric quantizer on the same rows: q in [-127, 127], and NaN, Inf or an unscalable
+ * range give zeros (the loaders refuse non-finite weights, but the quantizer does not rely on that). */
+Test(q8_quant, symmetric_rows_safe_on_any_float)
+{
+    const size_t k = 9;
+    const float rows[][9] = {{1, 2, NAN, 4, 5, 6, 7, 8, 9}, {INFINITY, 1, 1, 1, 1, 1, 1, 1, 1},
+                             {-INFINITY, 0, 0, 0, 0, 0, 0, 0, 0}, {1e-40f, 0, 0, 0, 0, 0, 0, 0, -1e-40f},
+                             {3e38f, -3e38f, 1, 2, 3, 4, 5, 6, 7}};
+    int8_t q[5 * 9];
+    float scale[5];
+    rtj_q8_quantize_rows_symmetric(5, k, &rows[0][0], k, q, k, scale);
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_eq(scale[i], 0.0f, "row %zu: scale %g, want 0", i, scale[i]);
+        for (size_t kk = 0; kk < k; kk++)
+            cr_assert_eq(q[i * k + kk], 0, "row %zu [%zu] = %d", i, kk, q[i * k + kk]);
+    }
+    cr_assert(scale[4] > 0 && isfinite(scale[4]) && q[4 * k] == 127 && q[4 * k + 1] == -127);
+}
