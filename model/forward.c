@@ -43,14 +43,30 @@ static void quantize_task(void *arg, size_t task, size_t worker)
                        j->scale + r0, j->zero + r0);
 }
 
-/* Splits rows into one chunk per thread and runs fn over them. */
+/* How many threads an operation of `work` units is worth: one per min_per_thread units, at least one,
+ * at most the pool's. The thresholds (units per thread below which a second thread costs more in hand-off
+ * than it saves) are measured by build/bench/bench_pool (bench/bench_pool.c says how); the split never
+ * changes a result, only who computes it. */
+#define MIN_F32_MACS_PER_THREAD 400000.0  /* FP32 GEMM: m n k */
+#define MIN_Q8_MACS_PER_THREAD 1000000.0  /* INT8 GEMM: m n k */
+#define MIN_ATTN_MACS_PER_THREAD 400000.0 /* attention: 2 seq^2 d per head */
+#define MIN_ROW_ELEMS_PER_THREAD 60000.0  /* LayerNorm, activation quantization: rows x width */
+
+static int threads_for(const rtj_context *c, double work, double min_per_thread)
+{
+    const int max = rtj_pool_threads(c->pool);
+    const double t = c->split_scale > 0 ? work / (min_per_thread * c->split_scale) : max;
+    return t >= max ? max : t < 1 ? 1 : (int)t;
+}
+
+/* Splits rows into one chunk per thread the work is worth and runs fn over them. */
 static void run_rows(rtj_context *c, rows_job *j, rtj_task_fn fn)
 {
-    const size_t threads = (size_t)rtj_pool_threads(c->pool);
+    const size_t threads = (size_t)threads_for(c, (double)j->rows * (double)j->n, MIN_ROW_ELEMS_PER_THREAD);
     j->chunk = (j->rows + threads - 1) / threads;
     if (j->chunk == 0)
         return;
-    rtj_pool_run(c->pool, (j->rows + j->chunk - 1) / j->chunk, fn, j);
+    rtj_pool_run(c->pool, (j->rows + j->chunk - 1) / j->chunk, (int)threads, fn, j);
 }
 
 static void layernorm(rtj_context *c, size_t rows, float *x, const float *gamma, const float *beta)
@@ -109,10 +125,12 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
         n = l->f32.n;
         nr = l->f32.nr;
     }
-    const size_t panels = (n + nr - 1) / nr, threads = (size_t)rtj_pool_threads(c->pool);
+    const double macs = (double)m * (double)n * (double)(l->is_q8 ? l->q8.k : l->f32.k);
+    const size_t panels = (n + nr - 1) / nr,
+                 threads = (size_t)threads_for(c, macs, l->is_q8 ? MIN_Q8_MACS_PER_THREAD : MIN_F32_MACS_PER_THREAD);
     const size_t tasks = panels < threads ? panels : threads;
     j.chunk = (panels + tasks - 1) / tasks * nr;
-    rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, linear_task, &j);
+    rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, (int)threads, linear_task, &j);
 }
 
 /* Attention, one (instance, head) a task, each worker with its own scratch. */
@@ -142,7 +160,10 @@ static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nac
     const size_t h = (size_t)m->cfg.hidden, heads = (size_t)m->cfg.heads, ff = (size_t)m->cfg.intermediate;
     linear(c, &w->qkv, rows, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
     attention_job aj = {c, heads, h / heads};
-    rtj_pool_run(c->pool, nact * heads, attention_task, &aj);
+    double macs = 0;
+    for (size_t a = 0; a < nact; a++)
+        macs += 2.0 * (double)c->len[c->act[a]] * (double)c->len[c->act[a]] * (double)h;
+    rtj_pool_run(c->pool, nact * heads, threads_for(c, macs, MIN_ATTN_MACS_PER_THREAD), attention_task, &aj);
     linear(c, &w->attn_out, rows, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
     layernorm(c, rows, c->h1, w->ln1_g, w->ln1_b);
     linear(c, &w->ffn_in, rows, c->h1, h, RTJ_EPI_GELU, NULL, 0, c->ffn, ff);
@@ -200,7 +221,9 @@ static void pool_cls(rtj_context *c, size_t nact, int l)
     const size_t h = (size_t)m->cfg.hidden, layers = (size_t)m->cfg.layers;
     for (size_t a = 0; a < nact; a++)
         memcpy(c->cls + a * h, c->h + c->act_off[a] * h, h * sizeof(float));
-    rtj_f32_gemm(m->kt, nact, c->cls, h, &m->pooler.f32, 1.0f, RTJ_EPI_NONE, NULL, 0, c->cls_out, h);
+    /* Through the pool like any linear layer: BERT-large's FP32 pooler is 4 MB of weights, read from
+     * memory again after every layer's own weights have passed through the cache. */
+    linear(c, &m->pooler, nact, c->cls, h, RTJ_EPI_NONE, NULL, 0, c->cls_out, h);
     m->kt->f32_tanh(nact * h, c->cls_out, c->cls_out);
     for (size_t a = 0; a < nact; a++)
         memcpy(c->pooled + (c->act[a] * layers + (size_t)l) * h, c->cls_out + a * h, h * sizeof(float));

@@ -1,10 +1,20 @@
-/* A small persistent thread pool: the calling thread plus threads - 1 workers that sleep between jobs.
- * One job at a time: rtj_pool_run hands out tasks 0..n-1 and returns when all are done. Each context owns
- * its pool, so contexts on different user threads never share one. */
+/* A small persistent thread pool: the calling thread plus threads - 1 workers. One job at a time:
+ * rtj_pool_run hands out tasks 0..n-1 and returns when all are done. Each context owns its pool, so
+ * contexts on different user threads never share one.
+ *
+ * Between jobs the workers spin for RTJ_POOL_SPIN_NS, then sleep: a forward pass is a few hundred jobs
+ * of tens of microseconds to milliseconds each, back to back, where a sleep and a wake-up (a futex round
+ * trip, often longer than the job) per job would cost more than the second thread saves; a context left
+ * idle costs nothing after the spin. */
 #ifndef RTJ_POOL_H
 #define RTJ_POOL_H
 
 #include <stddef.h>
+
+/* How long a worker (and the caller waiting for workers) spins before it sleeps. Long enough to span the
+ * serial work between two jobs of one forward pass (pooler, exit heads, embeddings: microseconds) and
+ * between two short sentences of a stream (tokenizing and printing one: tens of microseconds). */
+#define RTJ_POOL_SPIN_NS 200000L
 
 typedef struct rtj_pool rtj_pool;
 /* worker: 0 for the calling thread, 1..threads-1 for the pool's own; a task may use per-worker scratch. */
@@ -13,7 +23,9 @@ typedef void (*rtj_task_fn)(void *arg, size_t task, size_t worker);
 /* NULL on failure (out of memory or no thread could be started). threads >= 1. */
 rtj_pool *rtj_pool_new(int threads);
 int rtj_pool_threads(const rtj_pool *pool);
-void rtj_pool_run(rtj_pool *pool, size_t tasks, rtj_task_fn fn, void *arg);
+/* Runs fn(arg, t, worker) once for every t < tasks on at most `threads` threads (the caller and workers
+ * 1..threads-2; clamped to 1..rtj_pool_threads and to tasks): workers not needed are not woken. */
+void rtj_pool_run(rtj_pool *pool, size_t tasks, int threads, rtj_task_fn fn, void *arg);
 void rtj_pool_free(rtj_pool *pool);
 
 #endif
