@@ -44,13 +44,28 @@ static void quantize_task(void *arg, size_t task, size_t worker)
 }
 
 /* How many threads an operation of `work` units is worth: one per min_per_thread units, at least one,
- * at most the pool's. The thresholds (units per thread below which a second thread costs more in hand-off
- * than it saves) are measured by build/bench/bench_pool (bench/bench_pool.c says how); the split never
- * changes a result, only who computes it. */
-#define MIN_F32_MACS_PER_THREAD 400000.0  /* FP32 GEMM: m n k */
-#define MIN_Q8_MACS_PER_THREAD 1000000.0  /* INT8 GEMM: m n k */
-#define MIN_ATTN_MACS_PER_THREAD 400000.0 /* attention: 2 seq^2 d per head */
-#define MIN_ROW_ELEMS_PER_THREAD 60000.0  /* LayerNorm, activation quantization: rows x width */
+ * at most the pool's. Each threshold is what one thread does in 10 us of that operation at its speed
+ * measured by build/bench/bench_pool (fastest repeat; AMD EPYC Zen 4 with AVX-512, 2 vCPUs, 2025-12-03:
+ * FP32 GEMM 17-27, INT8 GEMM 75, attention 10-13, LayerNorm 1.3-1.7 thousand units per us), ten times
+ * the cost of a hand-off to a spinning worker with its operands moving between caches. On that run the
+ * machine was 80% busy with others' work, so the measured crossovers (also printed) were not clean. The
+ * split never changes a result, only who computes it. */
+#define MIN_F32_MACS_PER_THREAD 250000.0  /* FP32 GEMM: m n k */
+#define MIN_Q8_MACS_PER_THREAD 750000.0   /* INT8 GEMM: m n k */
+#define MIN_ATTN_MACS_PER_THREAD 120000.0 /* attention: 2 seq^2 hidden */
+#define MIN_ROW_ELEMS_PER_THREAD 15000.0  /* LayerNorm, activation quantization: rows x width */
+
+static int threads_for(const rtj_context *c, double work, double min_per_thread)
+{
+    const int max = rtj_pool_threads(c->pool);
+    const double t = c->split_scale > 0 ? work / (min_per_thread * c->split_scale) : max;
+    return t >= max ? max : t < 1 ? 1 : (int)t;
+}
+
+/* Tasks per thread an operation is cut into, where it has that many: threads claim tasks as they come,
+ * so when a worker is slow to start (descheduled on a busy machine) the caller takes its share instead of
+ * waiting for it. */
+#define TASKS_PER_THREAD 4
 
 static int threads_for(const rtj_context *c, double work, double min_per_thread)
 {
@@ -63,7 +78,8 @@ static int threads_for(const rtj_context *c, double work, double min_per_thread)
 static void run_rows(rtj_context *c, rows_job *j, rtj_task_fn fn)
 {
     const size_t threads = (size_t)threads_for(c, (double)j->rows * (double)j->n, MIN_ROW_ELEMS_PER_THREAD);
-    j->chunk = (j->rows + threads - 1) / threads;
+    const size_t tasks = threads == 1 ? 1 : threads * TASKS_PER_THREAD;
+    j->chunk = (j->rows + tasks - 1) / tasks;
     if (j->chunk == 0)
         return;
     rtj_pool_run(c->pool, (j->rows + j->chunk - 1) / j->chunk, (int)threads, fn, j);
@@ -128,7 +144,7 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
     const double macs = (double)m * (double)n * (double)(l->is_q8 ? l->q8.k : l->f32.k);
     const size_t panels = (n + nr - 1) / nr,
                  threads = (size_t)threads_for(c, macs, l->is_q8 ? MIN_Q8_MACS_PER_THREAD : MIN_F32_MACS_PER_THREAD);
-    const size_t tasks = panels < threads ? panels : threads;
+    const size_t want = threads == 1 ? 1 : threads * TASKS_PER_THREAD, tasks = panels < want ? panels : want;
     j.chunk = (panels + tasks - 1) / tasks * nr;
     rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, (int)threads, linear_task, &j);
 }

@@ -1,11 +1,16 @@
-/* The thread pool of pool.h. A job is published as one atomic word, (generation << 16) | threads, so a
- * worker learns from one load both that there is a new job and whether it takes part; the job's other
- * fields are written before that word and stay unchanged until every worker taking part has finished.
- * Tasks are claimed with an atomic counter, so that uneven tasks balance themselves. Waiting, on both
- * sides, spins for RTJ_POOL_SPIN_NS and then sleeps on a condition variable; a sleeper announces itself
- * (sleepers, caller_sleeping) before its last look, and the other side, after its store, looks at that
- * announcement (both sequentially consistent), so either the sleeper sees the store or the other side sees
- * the sleeper and wakes it under the lock. */
+/* The thread pool of pool.h. A job is published in two atomic words: job = (generation << 16) | threads
+ * wakes the workers and tells each whether it takes part; claim = (generation << 32) | (tasks << 16) |
+ * next task is what every thread, the caller included, claims tasks from by compare-and-swap. A claim
+ * succeeds only within the claimed job, so a worker that wakes late finds the job gone instead of taking a
+ * task of the next one; the job's other fields (fn, arg, base) are written before the words and cannot
+ * change while a claimed task is unfinished. The caller waits for tasks done, not for workers: when a
+ * worker is slow to wake (asleep, or descheduled on a loaded machine) the caller claims the tasks itself,
+ * and the job costs at most what one thread would take. Waiting, on both sides, spins for RTJ_POOL_SPIN_NS
+ * and then sleeps on a condition variable; a sleeper announces itself (sleepers, caller_sleeping) before
+ * its last look, and the other side looks at the announcement after its own store (both sequentially
+ * consistent), so either the sleeper sees the store or the other side sees the sleeper and wakes it under
+ * the lock. The claim word's 32-bit generation would let a worker descheduled through 2^32 jobs (an hour
+ * at the fastest) mistake a new job for its own: not guarded against. */
 #include "pool.h"
 
 #include <pthread.h>
@@ -17,6 +22,8 @@
 #include <time.h>
 
 #define THREAD_BITS 16 /* the CLI allows up to 4096 threads */
+#define TASK_BITS 16   /* tasks per job in the claim word; rtj_pool_run cuts longer lists into jobs */
+#define MAX_JOB_TASKS ((1u << TASK_BITS) - 1)
 
 struct rtj_pool {
     int threads;
@@ -26,13 +33,13 @@ struct rtj_pool {
     pthread_cond_t job_ready, job_done;
     rtj_task_fn fn;
     void *arg;
-    size_t tasks;
-    /* Each on its own cache line: spinning workers read job while the tasks' claims hit next_task. */
+    size_t base; /* the job's task t is the caller's task base + t */
+    /* Each on its own cache line: spinning workers read job while tasks are claimed and counted. */
     alignas(64) _Atomic uint64_t job;
-    alignas(64) atomic_size_t next_task;
-    alignas(64) atomic_int busy; /* workers still inside the current job */
-    atomic_int sleepers;         /* workers asleep (or about to be) on job_ready */
-    atomic_int caller_sleeping;  /* the caller asleep (or about to be) on job_done */
+    alignas(64) _Atomic uint64_t claim;
+    alignas(64) atomic_uint done; /* tasks of the current job finished */
+    atomic_int sleepers;          /* workers asleep (or about to be) on job_ready */
+    atomic_int caller_sleeping;   /* the caller asleep (or about to be) on job_done */
     atomic_int stopping;
 };
 
@@ -57,13 +64,24 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void run_tasks(rtj_pool *p, size_t worker)
+/* Claims and runs tasks of job gen until none is left; signals the caller if it finished the last one
+ * while the caller sleeps. */
+static void run_tasks(rtj_pool *p, uint32_t gen, size_t worker)
 {
+    uint64_t w = atomic_load(&p->claim);
     for (;;) {
-        size_t t = atomic_fetch_add_explicit(&p->next_task, 1, memory_order_relaxed);
-        if (t >= p->tasks)
+        const unsigned tasks = (unsigned)(w >> TASK_BITS) & MAX_JOB_TASKS, t = (unsigned)w & MAX_JOB_TASKS;
+        if ((uint32_t)(w >> 32) != gen || t >= tasks)
             return;
-        p->fn(p->arg, t, worker);
+        if (!atomic_compare_exchange_weak(&p->claim, &w, w + 1))
+            continue; /* w now holds the current word */
+        p->fn(p->arg, p->base + t, worker);
+        if (atomic_fetch_add(&p->done, 1) + 1 == tasks && atomic_load(&p->caller_sleeping)) {
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->job_done);
+            pthread_mutex_unlock(&p->lock);
+        }
+        w = atomic_load(&p->claim);
     }
 }
 
@@ -106,12 +124,7 @@ static void *worker_main(void *v)
             break;
         if (index >= (seen & ((1u << THREAD_BITS) - 1)))
             continue; /* not needed for this job */
-        run_tasks(p, index);
-        if (atomic_fetch_sub(&p->busy, 1) == 1 && atomic_load(&p->caller_sleeping)) {
-            pthread_mutex_lock(&p->lock);
-            pthread_cond_signal(&p->job_done);
-            pthread_mutex_unlock(&p->lock);
-        }
+        run_tasks(p, (uint32_t)(seen >> THREAD_BITS), index);
     }
     return NULL;
 }
@@ -126,8 +139,8 @@ rtj_pool *rtj_pool_new(int threads)
     rtj_pool *p = memset(mem, 0, sizeof(rtj_pool));
     p->threads = threads;
     atomic_init(&p->job, 0);
-    atomic_init(&p->next_task, 0);
-    atomic_init(&p->busy, 0);
+    atomic_init(&p->claim, 0);
+    atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->caller_sleeping, 0);
     atomic_init(&p->stopping, 0);
@@ -151,33 +164,24 @@ rtj_pool *rtj_pool_new(int threads)
 
 int rtj_pool_threads(const rtj_pool *p) { return p->threads; }
 
-void rtj_pool_run(rtj_pool *p, size_t tasks, int threads, rtj_task_fn fn, void *arg)
+/* One job of at most MAX_JOB_TASKS tasks on `use` threads (>= 2). */
+static void run_job(rtj_pool *p, size_t base, unsigned tasks, size_t use, rtj_task_fn fn, void *arg)
 {
-    if (tasks == 0)
-        return;
-    size_t use = threads < 1 ? 1 : threads > p->threads ? (size_t)p->threads : (size_t)threads;
-    if (use > tasks)
-        use = tasks;
-    if (use == 1) {
-        for (size_t t = 0; t < tasks; t++)
-            fn(arg, t, 0);
-        return;
-    }
     p->fn = fn;
     p->arg = arg;
-    p->tasks = tasks;
-    atomic_store_explicit(&p->next_task, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->busy, (int)use - 1, memory_order_relaxed);
+    p->base = base;
+    atomic_store(&p->done, 0);
     const uint64_t gen = (atomic_load_explicit(&p->job, memory_order_relaxed) >> THREAD_BITS) + 1;
+    atomic_store(&p->claim, (uint64_t)(uint32_t)gen << 32 | (uint64_t)tasks << TASK_BITS);
     atomic_store(&p->job, gen << THREAD_BITS | use);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->job_ready);
         pthread_mutex_unlock(&p->lock);
     }
-    run_tasks(p, 0);
+    run_tasks(p, (uint32_t)gen, 0);
     long long deadline = 0;
-    for (unsigned i = 0; atomic_load_explicit(&p->busy, memory_order_acquire) > 0; i++) {
+    for (unsigned i = 0; atomic_load(&p->done) < tasks; i++) {
         cpu_relax();
         if (i % 64 == 63) {
             const long long t = now_ns();
@@ -187,14 +191,28 @@ void rtj_pool_run(rtj_pool *p, size_t tasks, int threads, rtj_task_fn fn, void *
                 break;
         }
     }
-    if (atomic_load(&p->busy) > 0) {
+    if (atomic_load(&p->done) < tasks) {
         pthread_mutex_lock(&p->lock);
         atomic_store(&p->caller_sleeping, 1);
-        while (atomic_load(&p->busy) > 0)
+        while (atomic_load(&p->done) < tasks)
             pthread_cond_wait(&p->job_done, &p->lock);
         atomic_store(&p->caller_sleeping, 0);
         pthread_mutex_unlock(&p->lock);
     }
+}
+
+void rtj_pool_run(rtj_pool *p, size_t tasks, int threads, rtj_task_fn fn, void *arg)
+{
+    size_t use = threads < 1 ? 1 : threads > p->threads ? (size_t)p->threads : (size_t)threads;
+    if (use > tasks)
+        use = tasks;
+    if (use <= 1) {
+        for (size_t t = 0; t < tasks; t++)
+            fn(arg, t, 0);
+        return;
+    }
+    for (size_t base = 0; base < tasks; base += MAX_JOB_TASKS)
+        run_job(p, base, (unsigned)(tasks - base < MAX_JOB_TASKS ? tasks - base : MAX_JOB_TASKS), use, fn, arg);
 }
 
 void rtj_pool_free(rtj_pool *p)

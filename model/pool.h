@@ -24,7 +24,9 @@ typedef void (*rtj_task_fn)(void *arg, size_t task, size_t worker);
 rtj_pool *rtj_pool_new(int threads);
 int rtj_pool_threads(const rtj_pool *pool);
 /* Runs fn(arg, t, worker) once for every t < tasks on at most `threads` threads (the caller and workers
- * 1..threads-2; clamped to 1..rtj_pool_threads and to tasks): workers not needed are not woken. */
+ * 1..threads-1; threads clamped to 1..rtj_pool_threads and to tasks); workers not needed take no part.
+ * Tasks go to whichever thread claims them first: give a few per thread, so that the caller can take a
+ * slow worker's share. */
 void rtj_pool_run(rtj_pool *pool, size_t tasks, int threads, rtj_task_fn fn, void *arg);
 void rtj_pool_free(rtj_pool *pool);
 
