@@ -55,13 +55,6 @@ static void quantize_task(void *arg, size_t task, size_t worker)
 #define MIN_ATTN_MACS_PER_THREAD 120000.0 /* attention: 2 seq^2 hidden */
 #define MIN_ROW_ELEMS_PER_THREAD 15000.0  /* LayerNorm, activation quantization: rows x width */
 
-static int threads_for(const rtj_context *c, double work, double min_per_thread)
-{
-    const int max = rtj_pool_threads(c->pool);
-    const double t = c->split_scale > 0 ? work / (min_per_thread * c->split_scale) : max;
-    return t >= max ? max : t < 1 ? 1 : (int)t;
-}
-
 /* Tasks per thread an operation is cut into, where it has that many: threads claim tasks as they come,
  * so when a worker is slow to start (descheduled on a busy machine) the caller takes its share instead of
  * waiting for it. */
