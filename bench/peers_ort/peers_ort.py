@@ -231,8 +231,21 @@ def self_cpu():
 class Report:
     def __init__(self, out):
         self.out = open(out, "w") if out else None
+        self.rows = []
+
+    def issue17(self):
+        """The path users take (rtj-run on the mixed-pooling checkpoint) against the benchmark's figure
+        (the public API on the plain checkpoint, bench_bert's model), same shape, dtype and threads."""
+        key = lambda r: (r["model"], r["dtype"], r["seq"], r["threads"])
+        api = {key(r): r["ms"] for r in self.rows if r["batch"] == 1 and r["variant"] == "plain" and "API" in r["what"]}
+        for r in self.rows:
+            if r["batch"] == 1 and r["variant"] == "mix" and "rtj-run" in r["what"] and key(r) in api:
+                print("# issue 17: %s %s seq %s threads %d: rtj-run on the mixed checkpoint %.3f ms, public API on the "
+                      "plain one %.3f ms: x%.3f" % (r["model"], r["dtype"], r["seq"], r["threads"], r["ms"],
+                                                    api[key(r)], r["ms"] / api[key(r)]))
 
     def row(self, rec):
+        self.rows.append(rec)
         if self.out:
             self.out.write(json.dumps(rec) + "\n")
             self.out.flush()
@@ -365,6 +378,7 @@ def main():
                                      ms=ex_ms, rtj_over_ort=ort_ms / ex_ms, layers_mean=layers_mean))
                     model.close()
                     del sess
+    rep.issue17()
     print("# JSON lines: %s" % (a.out or os.path.join(work, "peers_ort.jsonl")))
 
 
