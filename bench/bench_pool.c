@@ -22,6 +22,7 @@
 
 #include "../model/pool.h"
 #include "bench_common.h"
+#include "timing.h"
 
 #define TASKS_PER_THREAD 4 /* as forward.c cuts operations */
 #define FLOOR_US 10.0      /* the least work a thread is given, in microseconds of one thread's time */
@@ -45,6 +46,34 @@ static void empty_job_after_sleep(void *ctx)
     *(double *)ctx += bench_now() - t0;
 }
 
+/* A task of 50 us of busy work: a job of two shows whether the worker joined (50 us) or the caller did
+ * both (100 us). */
+static void busy_50us(void *arg, size_t task, size_t worker)
+{
+    (void)arg, (void)task, (void)worker;
+    const double end = bench_now() + 50e-6;
+    while (bench_now() < end)
+        ;
+}
+
+static double two_tasks(int sleep_first)
+{
+    enum { N = 101 };
+    double v[N];
+    for (int i = 0; i < N; i++) {
+        const struct timespec d = {0, sleep_first ? 2 * RTJ_POOL_SPIN_NS : 0};
+        if (sleep_first)
+            nanosleep(&d, NULL);
+        else
+            rtj_pool_run(pool2, 2, 2, nothing, NULL); /* the worker is spinning */
+        const double t0 = bench_now();
+        rtj_pool_run(pool2, 2, 2, busy_50us, NULL);
+        v[i] = bench_now() - t0;
+    }
+    qsort(v, N, sizeof v[0], bench_cmp_double);
+    return v[N / 2];
+}
+
 static void handoff(void)
 {
     bench_result r;
@@ -63,6 +92,17 @@ static void handoff(void)
     } else
         printf("hand-off of an empty job to 1 worker: %.2f us while it spins (median), %.2f us when it sleeps "
                "(mean of %d)  other %.2f\n", r.sec * 1e6, slept / N * 1e6, N, r.other_load);
+    /* What forward.c's WAKE_FACTOR is about: a worker that sleeps joins late, or not at all. */
+    const double spin2 = two_tasks(0), sleep2 = two_tasks(1);
+    if (bench_opt.json) {
+        bench_rec rec;
+        bench_rec_begin(&rec, "pool_two_50us_tasks");
+        bench_rec_num(&rec, "spinning_us", spin2 * 1e6);
+        bench_rec_num(&rec, "asleep_us", sleep2 * 1e6);
+        bench_rec_end(&rec);
+    } else
+        printf("a job of two 50 us tasks (one thread alone: 100 us): %.1f us with the worker spinning, %.1f us with "
+               "it asleep (median of 101 each)\n", spin2 * 1e6, sleep2 * 1e6);
 }
 
 /* ---- 2. One operation on 1 and 2 threads -------------------------------------------------------------- */

@@ -60,9 +60,17 @@ static void quantize_task(void *arg, size_t task, size_t worker)
  * waiting for it. */
 #define TASKS_PER_THREAD 4
 
+/* A worker that fell asleep (the pool's spin ran out during serial work, or between requests) takes a
+ * futex wake-up, and on a virtual machine the wake of an idle vCPU, before it helps: an operation wakes
+ * it only for WAKE_FACTOR times the work. Short inputs, whose operations are all small, then never wake
+ * it, and a long input wakes it once and keeps it spinning through the pass. */
+#define WAKE_FACTOR 10.0
+
 static int threads_for(const rtj_context *c, double work, double min_per_thread)
 {
     const int max = rtj_pool_threads(c->pool);
+    if (max > 1 && rtj_pool_sleeping(c->pool) > 0)
+        min_per_thread *= WAKE_FACTOR;
     const double t = c->split_scale > 0 ? work / (min_per_thread * c->split_scale) : max;
     return t >= max ? max : t < 1 ? 1 : (int)t;
 }

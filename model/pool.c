@@ -164,6 +164,8 @@ rtj_pool *rtj_pool_new(int threads)
 
 int rtj_pool_threads(const rtj_pool *p) { return p->threads; }
 
+int rtj_pool_sleeping(const rtj_pool *p) { return atomic_load((atomic_int *)&p->sleepers); }
+
 /* One job of at most MAX_JOB_TASKS tasks on `use` threads (>= 2). */
 static void run_job(rtj_pool *p, size_t base, unsigned tasks, size_t use, rtj_task_fn fn, void *arg)
 {

@@ -27,6 +27,8 @@ typedef void (*rtj_task_fn)(void *arg, size_t task, size_t worker);
 /* NULL on failure (out of memory or no thread could be started). threads >= 1. */
 rtj_pool *rtj_pool_new(int threads);
 int rtj_pool_threads(const rtj_pool *pool);
+/* Workers asleep now (not spinning): a job would have to wake them, at a cost bench_pool measures. */
+int rtj_pool_sleeping(const rtj_pool *pool);
 /* Runs fn(arg, t, worker) once for every t < tasks on at most `threads` threads (the caller and workers
  * 1..threads-1; threads clamped to 1..rtj_pool_threads and to tasks); workers not needed take no part.
  * Tasks go to whichever thread claims them first: give a few per thread, so that the caller can take a
