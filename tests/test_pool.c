@@ -96,6 +96,25 @@ Test(pool, caller_waits_for_a_slow_worker)
     rtj_pool_free(p);
 }
 
+/* More tasks than one job's claim word holds (65535): the pool runs them as several jobs. */
+static void sum_task(void *arg, size_t task, size_t worker)
+{
+    (void)worker;
+    atomic_fetch_add((_Atomic unsigned long long *)arg, (unsigned long long)task + 1);
+}
+
+Test(pool, more_tasks_than_one_job_holds)
+{
+    rtj_pool *p = rtj_pool_new(2);
+    cr_assert_not_null(p);
+    const size_t n = 140000;
+    _Atomic unsigned long long sum;
+    atomic_init(&sum, 0);
+    rtj_pool_run(p, n, 2, sum_task, &sum);
+    cr_assert_eq(atomic_load(&sum), (unsigned long long)n * (n + 1) / 2, "every task once: the sum of 1..n");
+    rtj_pool_free(p);
+}
+
 Test(pool, rejects_bad_thread_counts)
 {
     cr_assert_null(rtj_pool_new(0));
