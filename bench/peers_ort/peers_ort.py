@@ -12,7 +12,8 @@ each checkpoint:
 Timed, median of --reps after warm-up, ORT and rtj alternating shape by shape:
   batch 1     tokens 128 and 32, threads 1 and 2, FP32 and INT8: ORT; rtj through the public API (the
               Python package over ctypes: rtj_classify per call, --no-exit); rtj-run classify --model DIR
-              [--int8] --no-exit --threads T over N+1 lines minus over 1 line, divided by N (load excluded)
+              [--int8] --no-exit --threads T over N+1 lines minus over 1 line, divided by N (load excluded),
+              and rtj-run's own time_ms per line (--json; median of the lines after the first)
   batch 32    32 real SST-2 dev sentences: ORT padded to the longest with an attention mask; rtj packed
               (rtj_classify_batch) at full depth and with per-instance exit at --threshold
 Prints one table line per measurement with rtj/ORT (ORT's time over rtj's: above 1, rtj is faster) and
@@ -239,9 +240,9 @@ class Report:
         key = lambda r: (r["model"], r["dtype"], r["seq"], r["threads"])
         api = {key(r): r["ms"] for r in self.rows if r["batch"] == 1 and r["variant"] == "plain" and "API" in r["what"]}
         for r in self.rows:
-            if r["batch"] == 1 and r["variant"] == "mix" and "rtj-run" in r["what"] and key(r) in api:
-                print("# issue 17: %s %s seq %s threads %d: rtj-run on the mixed checkpoint %.3f ms, public API on the "
-                      "plain one %.3f ms: x%.3f" % (r["model"], r["dtype"], r["seq"], r["threads"], r["ms"],
+            if r["batch"] == 1 and r["variant"] == "mix" and r["what"].startswith("rtj-run") and key(r) in api:
+                print("# issue 17: %s %s seq %s threads %d: %s on the mixed checkpoint %.3f ms, public API on the "
+                      "plain one %.3f ms: x%.3f" % (r["model"], r["dtype"], r["seq"], r["threads"], r["what"], r["ms"],
                                                     api[key(r)], r["ms"] / api[key(r)]))
 
     def row(self, rec):
@@ -279,7 +280,12 @@ def cli_per_seq(rtj_run, d, int8, threads, text, n, reps):
             best = w if best is None or w < best else best
         return best
 
-    return (wall(1 + n) - wall(1)) / n
+    # rtj-run's own time per line (--json time_ms: the classify call, tokenizing included), median of the
+    # lines after the first: what the process spends per sentence, without its start and load
+    out = subprocess.run(cmd + ["--json"], input=((text + "\n") * (1 + n)).encode(), capture_output=True,
+                         check=True).stdout.decode().splitlines()
+    own = sorted(json.loads(l)["time_ms"] for l in out[1:])
+    return (wall(1 + n) - wall(1)) / n, own[len(own) // 2] / 1e3
 
 
 def main():
@@ -317,14 +323,17 @@ def main():
             d = os.path.join(work, "%s-%s" % (name, variant))
             t = make_weights(hidden, layers, ffn, exits, variant == "mix", seed=42)
             write_checkpoint(d, shape, exits, t, a.vocab)
-            fp32 = os.path.join(d, "model.onnx")
-            build_onnx(fp32, shape, exits, t, variant == "mix")
+            build_onnx(os.path.join(d, "model.onnx"), shape, exits, t, variant == "mix")
             del t
-            q8 = os.path.join(d, "model_int8.onnx")
-            quantize_dynamic(fp32, q8, per_channel=True, weight_type=QuantType.QInt8, use_external_data_format=large)
-            for dtype in ("int8", "fp32"):
-                onnx_path = q8 if dtype == "int8" else fp32
-                for threads in (1, 2):
+            quantize_dynamic(os.path.join(d, "model.onnx"), os.path.join(d, "model_int8.onnx"), per_channel=True,
+                             weight_type=QuantType.QInt8, use_external_data_format=large)
+        # The two variants one after the other for each dtype and thread count, so that the issue-17
+        # comparison (rtj-run on mix against the API on plain) is made seconds apart, not minutes.
+        for dtype in ("int8", "fp32"):
+            for threads in (1, 2):
+                for variant in ("plain", "mix"):
+                    d = os.path.join(work, "%s-%s" % (name, variant))
+                    onnx_path = os.path.join(d, "model_int8.onnx" if dtype == "int8" else "model.onnx")
                     sess = ort_session(onnx_path, threads)
                     model = rtj.Model(d, dtype=dtype, threads=threads)
                     for seq in ((128,) if large and a.quick else (128, 32)):
@@ -347,13 +356,16 @@ def main():
                         cli_ms = None
                         if not (large and a.quick and variant == "plain"):
                             n = a.cli_lines or (4 if large else 40)
-                            cli_ms = cli_per_seq(a.rtj_run, d, dtype == "int8", threads, text, n, 3) * 1e3
+                            cli_s, cli_own_s = cli_per_seq(a.rtj_run, d, dtype == "int8", threads, text, n, 3)
+                            cli_ms, cli_own_ms = cli_s * 1e3, cli_own_s * 1e3
                         load = other_load(s0, proc_stat(), c0, self_cpu(), time.perf_counter() - w0)
                         base = {"model": name, "variant": variant, "dtype": dtype, "batch": 1, "seq": seq,
                                 "threads": threads, "ort_ms": ort_ms, "other_load": load, "max_prob_diff": diff}
                         rep.row(dict(base, what="rtj public API (rtj_classify)", ms=api_ms, rtj_over_ort=ort_ms / api_ms))
                         if cli_ms is not None:
                             rep.row(dict(base, what="rtj-run classify (per line)", ms=cli_ms, rtj_over_ort=ort_ms / cli_ms))
+                            rep.row(dict(base, what="rtj-run classify (its time_ms)", ms=cli_own_ms,
+                                         rtj_over_ort=ort_ms / cli_own_ms))
                     if not (large and a.quick):
                         toks = [model.tokenize(s).ids for s in sst]
                         longest = max(len(x) for x in toks)
