@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const bench_shape bench_tinybert = {"tiny", 312, 4, 12, 1200, 4, {0, 1, 2, 3}};
-const bench_shape bench_bert_large = {"large", 1024, 24, 16, 4096, 4, {0, 4, 12, 23}};
+const bench_shape bench_tinybert = {"tiny", 312, 4, 12, 1200, 4, {0, 1, 2, 3}, 0};
+const bench_shape bench_bert_large = {"large", 1024, 24, 16, 4096, 4, {0, 4, 12, 23}, 0};
 const bench_shape bench_tinybert_mix = {"tiny-mix", 312, 4, 12, 1200, 4, {0, 1, 2, 3}, 1};
 const bench_shape bench_bert_large_mix = {"large-mix", 1024, 24, 16, 4096, 4, {0, 4, 12, 23}, 1};
 
