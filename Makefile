@@ -279,6 +279,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJ) $(LIB)
 bench: $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do $$b $(if $(filter json,$(BENCH_FORMAT)),--json,) $(BENCH_ARGS); done
 
+# rtj next to ONNX Runtime in one run (bench/peers_ort/): a developer tool that makes its own venv from PyPI;
+# never a dependency of make or make test, and not run by CI. BENCH_PEERS_ARGS=--quick, --models tiny, ...
+.PHONY: bench-peers
+bench-peers: $(RUN) $(SHLIB)
+	bench/peers_ort/run.sh $(BENCH_PEERS_ARGS)
+
 # ---- shared library, pkg-config, install ---------------------------------------------------------------
 # librtj.so is linked from the very objects in librtj.a: every object is compiled -fPIC, and with
 # -fvisibility=hidden, so that the .so exports the calls marked RTJ_API in include/*.h and nothing else

@@ -237,6 +237,8 @@ int main(int argc, char **argv)
     bench_report_machine("bench_batch: sequences/s over real sentences", 0, &peak, NULL);
     const bench_shape *shapes[] = {&bench_tinybert, &bench_bert_large};
     for (size_t si = 0; si < (bench_opt.quick ? 1 : 2); si++) {
+        if (bench_opt.model && strcmp(bench_opt.model, shapes[si]->name) != 0)
+            continue;
         bench_checkpoint *ck = bench_random_checkpoint(shapes[si]);
         rtj_model *m = bench_checkpoint_load(ck, shapes[si]->num_exits, RTJ_DTYPE_FP32, 1);
         /* BERT-large takes about 1/40 s per SST-2 sentence: 32 sentences, SST-2 and 1 thread only, keep

@@ -18,6 +18,7 @@ typedef struct bench_opts {
     int quick;         /* --quick: fewer shapes and shorter repeats (a smoke test, numbers less stable) */
     int peers;         /* 0 with --no-peers */
     const char *isa;   /* --isa NAME, or NULL */
+    const char *model; /* --model NAME (a bench_shape's name), or NULL: every shape */
     double rep_sec;    /* seconds of calls in one timed repeat */
     int reps;          /* timed repeats; the median is reported */
 } bench_opts;

@@ -11,10 +11,11 @@ bench_opts bench_opt;
 static void usage(FILE *f, const char *prog, const char *what)
 {
     fprintf(f,
-            "usage: %s [--isa NAME] [--json] [--quick] [--no-peers] [--help]\n"
+            "usage: %s [--isa NAME] [--model NAME] [--json] [--quick] [--no-peers] [--help]\n"
             "%s\n"
             "  --isa NAME   measure only this ISA's kernels: scalar, avx2, avx512, neon (or auto: the one\n"
             "               rtj would pick). Default: every ISA this CPU runs, or RTJ_ISA's when it is set.\n"
+            "  --model NAME the whole-model benchmarks: only this shape (tiny or large)\n"
             "  --json       one JSON object per line and measurement (notices go to stderr)\n"
             "  --quick      fewer shapes and shorter repeats: a smoke test, not a measurement\n"
             "  --no-peers   do not load OpenBLAS / oneDNN\n"
@@ -24,7 +25,7 @@ static void usage(FILE *f, const char *prog, const char *what)
 
 int bench_init(int argc, char **argv, const char *what)
 {
-    bench_opt = (bench_opts){.json = 0, .quick = 0, .peers = 1, .isa = NULL, .rep_sec = 0.03, .reps = 5};
+    bench_opt = (bench_opts){.json = 0, .quick = 0, .peers = 1, .isa = NULL, .model = NULL, .rep_sec = 0.03, .reps = 5};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0)
@@ -37,6 +38,8 @@ int bench_init(int argc, char **argv, const char *what)
             bench_opt.isa = argv[++i];
         else if (strncmp(a, "--isa=", 6) == 0)
             bench_opt.isa = a + 6;
+        else if (strcmp(a, "--model") == 0 && i + 1 < argc)
+            bench_opt.model = argv[++i];
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout, argv[0], what);
             return 0;

@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const bench_shape bench_tinybert = {"tiny", 312, 4, 12, 1200, 4, {0, 1, 2, 3}};
-const bench_shape bench_bert_large = {"large", 1024, 24, 16, 4096, 4, {0, 4, 12, 23}};
+const bench_shape bench_tinybert = {"tiny", 312, 4, 12, 1200, 4, {0, 1, 2, 3}, 0};
+const bench_shape bench_bert_large = {"large", 1024, 24, 16, 4096, 4, {0, 4, 12, 23}, 0};
+const bench_shape bench_tinybert_mix = {"tiny-mix", 312, 4, 12, 1200, 4, {0, 1, 2, 3}, 1};
+const bench_shape bench_bert_large_mix = {"large-mix", 1024, 24, 16, 4096, 4, {0, 4, 12, 23}, 1};
 
 enum { VOCAB = 30522, POSITIONS = 512, TYPES = 2, LABELS = 2, MAX_TENSORS = 32 * 16 + 16 };
 
@@ -99,6 +101,10 @@ static void list_tensors(const bench_shape *s, spec_list *l)
         /* Large enough that the exits disagree in confidence, so thresholds split the inputs. */
         add(l, LABELS, h, 0, 1.0f, "exits.%d.classifier.weight", k);
         add(l, 0, LABELS, 0, 0.1f, "exits.%d.classifier.bias", k);
+        if (s->mix) { /* positive weights around 1 / (layers mixed) */
+            const float n = (float)(s->exit_layers[k] + 1);
+            add(l, 0, (size_t)n, 1.0f / n, 0.5f / n, "exits.%d.mix", k);
+        }
     }
 }
 

@@ -12,9 +12,12 @@ typedef struct bench_shape {
     int hidden, layers, heads, ffn;
     int num_exits;
     int exit_layers[8];
+    int mix; /* 1: each exit reads a mix of the pooled [CLS] of every layer up to its own (exits.k.mix) */
 } bench_shape;
 
 extern const bench_shape bench_tinybert, bench_bert_large;
+/* The same with mixed pooled layers, the paper's setup: "tiny-mix", "large-mix". */
+extern const bench_shape bench_tinybert_mix, bench_bert_large_mix;
 
 typedef struct bench_checkpoint bench_checkpoint;
 

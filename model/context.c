@@ -17,6 +17,7 @@ rtj_status rtj_context_new(const rtj_model *model, rtj_context **out)
     c->model = model;
     c->max_tokens = (size_t)cfg->max_positions;
     c->pool = rtj_pool_new(model->threads);
+    c->split_scale = 1.0;
     const size_t attn_stride =
         rtj_f32_attention_worker_layout(model->kt, c->max_tokens, (size_t)(cfg->hidden / cfg->heads), NULL, 0, NULL);
     c->attn_scratch = rtj_alloc((size_t)model->threads * attn_stride * sizeof(float));

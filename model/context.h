@@ -8,6 +8,8 @@
 struct rtj_context {
     const rtj_model *model;
     struct rtj_pool *pool;  /* this context's threads */
+    double split_scale;     /* scales forward.c's work thresholds per thread: 1; the tests set 0 so that every
+                             * operation is split among all threads, however small */
     size_t max_tokens;      /* one sequence: max_position_embeddings */
 
     /* Rows: all tokens of the instances still in flight, instance after instance. */

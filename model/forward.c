@@ -43,14 +43,47 @@ static void quantize_task(void *arg, size_t task, size_t worker)
                        j->scale + r0, j->zero + r0);
 }
 
-/* Splits rows into one chunk per thread and runs fn over them. */
+/* How many threads an operation of `work` units is worth: one per min_per_thread units, at least one,
+ * at most the pool's. Each threshold is what one thread does in 10 us of that operation at its speed
+ * measured by build/bench/bench_pool (fastest repeat; AMD EPYC Zen 4 with AVX-512, 2 vCPUs, 2025-12-03:
+ * FP32 GEMM 17-27, INT8 GEMM 75, attention 10-13, LayerNorm 1.3-1.7 thousand units per us), ten times
+ * the cost of a hand-off to a spinning worker with its operands moving between caches. On that run the
+ * machine was 80% busy with others' work, so the measured crossovers (also printed) were not clean. The
+ * split never changes a result, only who computes it. */
+#define MIN_F32_MACS_PER_THREAD 250000.0  /* FP32 GEMM: m n k */
+#define MIN_Q8_MACS_PER_THREAD 750000.0   /* INT8 GEMM: m n k */
+#define MIN_ATTN_MACS_PER_THREAD 120000.0 /* attention: 2 seq^2 hidden */
+#define MIN_ROW_ELEMS_PER_THREAD 15000.0  /* LayerNorm, activation quantization: rows x width */
+
+/* Tasks per thread an operation is cut into, where it has that many: threads claim tasks as they come,
+ * so when a worker is slow to start (descheduled on a busy machine) the caller takes its share instead of
+ * waiting for it. */
+#define TASKS_PER_THREAD 4
+
+/* A worker that fell asleep (the pool's spin ran out during serial work, or between requests) takes a
+ * futex wake-up, and on a virtual machine the wake of an idle vCPU, before it helps: an operation wakes
+ * it only for WAKE_FACTOR times the work. Short inputs, whose operations are all small, then never wake
+ * it, and a long input wakes it once and keeps it spinning through the pass. */
+#define WAKE_FACTOR 10.0
+
+static int threads_for(const rtj_context *c, double work, double min_per_thread)
+{
+    const int max = rtj_pool_threads(c->pool);
+    if (max > 1 && rtj_pool_sleeping(c->pool) > 0)
+        min_per_thread *= WAKE_FACTOR;
+    const double t = c->split_scale > 0 ? work / (min_per_thread * c->split_scale) : max;
+    return t >= max ? max : t < 1 ? 1 : (int)t;
+}
+
+/* Splits rows into one chunk per thread the work is worth and runs fn over them. */
 static void run_rows(rtj_context *c, rows_job *j, rtj_task_fn fn)
 {
-    const size_t threads = (size_t)rtj_pool_threads(c->pool);
-    j->chunk = (j->rows + threads - 1) / threads;
+    const size_t threads = (size_t)threads_for(c, (double)j->rows * (double)j->n, MIN_ROW_ELEMS_PER_THREAD);
+    const size_t tasks = threads == 1 ? 1 : threads * TASKS_PER_THREAD;
+    j->chunk = (j->rows + tasks - 1) / tasks;
     if (j->chunk == 0)
         return;
-    rtj_pool_run(c->pool, (j->rows + j->chunk - 1) / j->chunk, fn, j);
+    rtj_pool_run(c->pool, (j->rows + j->chunk - 1) / j->chunk, (int)threads, fn, j);
 }
 
 static void layernorm(rtj_context *c, size_t rows, float *x, const float *gamma, const float *beta)
@@ -109,10 +142,12 @@ static void linear(rtj_context *c, const rtj_linear *l, size_t m, const float *x
         n = l->f32.n;
         nr = l->f32.nr;
     }
-    const size_t panels = (n + nr - 1) / nr, threads = (size_t)rtj_pool_threads(c->pool);
-    const size_t tasks = panels < threads ? panels : threads;
+    const double macs = (double)m * (double)n * (double)(l->is_q8 ? l->q8.k : l->f32.k);
+    const size_t panels = (n + nr - 1) / nr,
+                 threads = (size_t)threads_for(c, macs, l->is_q8 ? MIN_Q8_MACS_PER_THREAD : MIN_F32_MACS_PER_THREAD);
+    const size_t want = threads == 1 ? 1 : threads * TASKS_PER_THREAD, tasks = panels < want ? panels : want;
     j.chunk = (panels + tasks - 1) / tasks * nr;
-    rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, linear_task, &j);
+    rtj_pool_run(c->pool, (n + j.chunk - 1) / j.chunk, (int)threads, linear_task, &j);
 }
 
 /* Attention, one (instance, head) a task, each worker with its own scratch. */
@@ -142,7 +177,10 @@ static void encoder_layer(rtj_context *c, const rtj_layer_weights *w, size_t nac
     const size_t h = (size_t)m->cfg.hidden, heads = (size_t)m->cfg.heads, ff = (size_t)m->cfg.intermediate;
     linear(c, &w->qkv, rows, c->h, h, RTJ_EPI_NONE, NULL, 0, c->qkv, 3 * h);
     attention_job aj = {c, heads, h / heads};
-    rtj_pool_run(c->pool, nact * heads, attention_task, &aj);
+    double macs = 0;
+    for (size_t a = 0; a < nact; a++)
+        macs += 2.0 * (double)c->len[c->act[a]] * (double)c->len[c->act[a]] * (double)h;
+    rtj_pool_run(c->pool, nact * heads, threads_for(c, macs, MIN_ATTN_MACS_PER_THREAD), attention_task, &aj);
     linear(c, &w->attn_out, rows, c->attn, h, RTJ_EPI_RESIDUAL, c->h, h, c->h1, h);
     layernorm(c, rows, c->h1, w->ln1_g, w->ln1_b);
     linear(c, &w->ffn_in, rows, c->h1, h, RTJ_EPI_GELU, NULL, 0, c->ffn, ff);
@@ -200,7 +238,9 @@ static void pool_cls(rtj_context *c, size_t nact, int l)
     const size_t h = (size_t)m->cfg.hidden, layers = (size_t)m->cfg.layers;
     for (size_t a = 0; a < nact; a++)
         memcpy(c->cls + a * h, c->h + c->act_off[a] * h, h * sizeof(float));
-    rtj_f32_gemm(m->kt, nact, c->cls, h, &m->pooler.f32, 1.0f, RTJ_EPI_NONE, NULL, 0, c->cls_out, h);
+    /* Through the pool like any linear layer: BERT-large's FP32 pooler is 4 MB of weights, read from
+     * memory again after every layer's own weights have passed through the cache. */
+    linear(c, &m->pooler, nact, c->cls, h, RTJ_EPI_NONE, NULL, 0, c->cls_out, h);
     m->kt->f32_tanh(nact * h, c->cls_out, c->cls_out);
     for (size_t a = 0; a < nact; a++)
         memcpy(c->pooled + (c->act[a] * layers + (size_t)l) * h, c->cls_out + a * h, h * sizeof(float));

@@ -1,6 +1,7 @@
 /* Concurrency check run under ThreadSanitizer (`make test-tsan`); Criterion cannot start under TSan, so
  * this is a plain program. Four user threads each make a context (with a 2-thread pool of its own) on one
- * shared model and classify the fixture's inputs, singly and as packed batches with early exit; every
+ * shared model (two of them splitting every operation among the pool's threads, the others as the work
+ * thresholds decide) and classify the fixture's inputs, singly and as packed batches with early exit; every
  * result must equal, bit for bit, the one computed first on the main thread. Exit status 0 = all equal;
  * TSan makes it non-zero if it saw a race. */
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "../../include/rtj.h"
+#include "../../model/context.h"
 #include "../bert_fixture.h"
 
 #define MAX_IN 16
@@ -41,6 +43,8 @@ static void *drive(void *p)
     const bert_case *bc = s->bc;
     rtj_context *c;
     int ok = rtj_context_new(s->m, &c) == RTJ_OK;
+    if (ok)
+        c->split_scale = a->id % 2 ? 0.0 : 1.0; /* every operation split, however small: the pool runs */
     rtj_classify_options all = {RTJ_NO_EARLY_EXIT, 1};
     for (int rep = 0; rep < 2 && ok; rep++) {
         size_t lens[MAX_IN];
