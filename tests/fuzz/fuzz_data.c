@@ -1,8 +1,8 @@
 /* rtj-run's labelled-data readers (cli/data.c: TSV with a header or --columns, CSV, JSON lines) on
  * arbitrary bytes, against a model with labels negative/positive (or AG News' four). The first byte
  * chooses the format, the columns and the labels; the rest is the file. Invariants: a parse either fails
- * (having printed why, freeing everything) or gives instances whose labels are the model's and whose
- * texts hold no NUL, pairs exactly when the file has premise and hypothesis columns. */
+ * (having printed why, freeing everything) or gives instances whose labels are the model's, pairs
+ * exactly when the file's first instance has premise and hypothesis, and no more than --limit. */
 #include <string.h>
 
 #include "../../cli/cli.h"
