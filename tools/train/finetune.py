@@ -72,6 +72,43 @@ def read_safetensors(path):
     return out
 
 
+def rename_exit(name, from_layers, to_layers):
+    """exits.i.* of a model with exits on from_layers as the name of the exit on the same layer among
+    to_layers; None if to_layers has no exit there; other names unchanged."""
+    parts = name.split(".")
+    if parts[0] != "exits":
+        return name
+    layer = from_layers[int(parts[1])]
+    if layer not in to_layers:
+        return None
+    return ".".join(["exits", str(to_layers.index(layer))] + parts[2:])
+
+
+def load_export(directory, config, row_ids):
+    """A finetune.py output directory back as the PyTorch model (eval mode), its word embeddings cut to
+    row_ids, with the layers and exits its own config.json names."""
+    with open(os.path.join(directory, "config.json")) as f:
+        own = json.load(f)
+    c = dict(config, num_hidden_layers=own["num_hidden_layers"], exit_layers=own["exit_layers"])
+    bw = read_safetensors(os.path.join(directory, "model.safetensors"))
+    use_mix = "exits.0.mix" in bw
+    m = T.EarlyExitBert(c, len(row_ids), use_mix)
+    sd = m.state_dict()
+    for k in sd:
+        if k == "embeddings.word_embeddings.weight":
+            sd[k] = bw[k][torch.tensor(row_ids)]
+        elif not (k.endswith("mix_w") or k.endswith("mix_gamma")):
+            sd[k] = bw[k]
+    m.load_state_dict(sd)
+    if use_mix:   # exported mix = gamma * softmax(w): gamma = sum, w = log(mix / gamma)
+        for k, e in enumerate(m.exits):
+            mix = bw["exits.%d.mix" % k]
+            e.mix_gamma.data.fill_(float(mix.sum()))
+            e.mix_w.data.copy_(torch.log(mix / mix.sum()))
+    m.eval()
+    return m
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -124,8 +161,15 @@ def main():
     ap.add_argument("--measure", type=int, default=0, help="time N steps, project an epoch, stop")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/resume.pt")
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--detach-early-exits", action="store_true", help="exits below the last one train on the "
+                    "encoder and pooler through a stop-gradient: probes that leave the encoder to the last exit")
     ap.add_argument("--exit-weights", default="", help="comma-separated weight of each exit's loss (default: "
                     "all 1, the paper's plain sum)")
+    ap.add_argument("--teacher", help="a finetune.py output (e.g. the standard model) whose last exit's "
+                    "probabilities every exit also learns (knowledge distillation, --distill)")
+    ap.add_argument("--distill", type=float, default=0.5, help="with --teacher: each exit's loss is "
+                    "(1 - a) * cross-entropy + a * T^2 * KL(teacher || exit) at temperature --distill-temp")
+    ap.add_argument("--distill-temp", type=float, default=2.0)
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -142,15 +186,19 @@ def main():
     st_path = os.path.join(a.init, "model.safetensors")
     w = read_safetensors(st_path)
     w = {(k[5:] if k.startswith("bert.") else k): v for k, v in w.items()}
+    exit_layers = [int(x) for x in a.exit_layers.split(",")]
     warm_names = []
     if a.warm:
         ww = read_safetensors(os.path.join(a.warm, "model.safetensors"))
+        with open(os.path.join(a.warm, "config.json")) as f:
+            warm_layers = json.load(f)["exit_layers"]
+        # the warm run's exits may sit on other layers: its exit on layer L becomes ours on layer L
+        ww = {rename_exit(k, warm_layers, exit_layers): v for k, v in ww.items()}
         for k, v in ww.items():
-            if not k.endswith(".mix"):
+            if k is not None and not k.endswith(".mix"):
                 w[k] = v
                 warm_names.append(k)
         print("warm start: %d tensors from %s" % (len(warm_names), a.warm), flush=True)
-    exit_layers = [int(x) for x in a.exit_layers.split(",")]
     n_layers = a.keep_layers or (exit_layers[-1] + 1)
     assert exit_layers == sorted(set(exit_layers)) and exit_layers[-1] < n_layers <= pc["num_hidden_layers"]
     assert pc.get("hidden_act", "gelu") == "gelu"
@@ -196,6 +244,9 @@ def main():
                   hidden_dropout_prob=pc.get("hidden_dropout_prob", 0.1),
                   attention_probs_dropout_prob=pc.get("attention_probs_dropout_prob", 0.1))
     model = T.EarlyExitBert(config, len(row_ids), not a.no_mix)   # BERT init for the exits
+    if a.detach_early_exits:
+        assert a.no_mix, "--detach-early-exits: the last exit's mix would read the detached layers (use --no-mix)"
+        model.detach_early = True
     full_word_emb = w["embeddings.word_embeddings.weight"].clone()
     sd = model.state_dict()
     loaded = 0
@@ -221,6 +272,14 @@ def main():
           "loaded from %s; %.2fM parameters" % (n_layers, pc["num_hidden_layers"], pc["hidden_size"], exit_layers,
                                                  "" if a.no_mix else " (with mix)", loaded, st_path,
                                                  n_params / 1e6), flush=True)
+
+    teacher = None
+    if a.teacher:
+        teacher = load_export(a.teacher, config, row_ids)
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        print("teacher: the last exit (layer %d) of %s, distillation weight %g at temperature %g" % (
+            teacher.c["exit_layers"][-1], a.teacher, a.distill, a.distill_temp), flush=True)
 
     decay, no_decay, head = [], [], []
     for n, p in model.named_parameters():
@@ -264,6 +323,7 @@ def main():
         print("resumed at step %d from %s" % (step, resume_path), flush=True)
 
     source = dict(init=os.path.abspath(a.init), safetensors_sha256=sha256(st_path), note=a.source,
+                  warm=a.warm and os.path.abspath(a.warm), teacher=a.teacher and os.path.abspath(a.teacher),
                   pretrained_config=pc.get("_name_or_path", ""))
 
     def write_log(final=None):
@@ -294,6 +354,13 @@ def main():
         x, y = T.collate(tr_c, tr_y, b)
         logits = model(x)
         losses = [F.cross_entropy(z, y) for z in logits]
+        if teacher is not None:
+            tt = a.distill_temp
+            with torch.no_grad():
+                soft = F.softmax(teacher(x)[-1] / tt, -1)
+            losses = [(1 - a.distill) * ce + a.distill * tt * tt *
+                      F.kl_div(F.log_softmax(z / tt, -1), soft, reduction="batchmean")
+                      for ce, z in zip(losses, logits)]
         loss = sum(wk * lk for wk, lk in zip(ew, losses))   # the paper's loss: plain sum over exits
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -349,22 +416,7 @@ def main():
     final = None
     if a.dev and best is not None:
         # the kept checkpoint, read back from OUT, evaluated once on dev (report only)
-        m2 = T.EarlyExitBert(config, len(row_ids), not a.no_mix)
-        bw = read_safetensors(os.path.join(a.out, "model.safetensors"))
-        sd2 = m2.state_dict()
-        for k in sd2:
-            if k == "embeddings.word_embeddings.weight":
-                sd2[k] = bw[k][torch.tensor(row_ids)]
-            elif k.startswith("exits.") and (k.endswith("mix_w") or k.endswith("mix_gamma")):
-                pass
-            else:
-                sd2[k] = bw[k]
-        m2.load_state_dict(sd2)
-        if not a.no_mix:   # exported mix = gamma * softmax(w): gamma = sum, w = log(mix / gamma)
-            for k, e in enumerate(m2.exits):
-                mix = bw["exits.%d.mix" % k]
-                e.mix_gamma.data.fill_(float(mix.sum()))
-                e.mix_w.data.copy_(torch.log(mix / mix.sum()))
+        m2 = load_export(a.out, config, row_ids)
         dev_acc = T.evaluate(m2, dv_c, dv_y)
         final = dict(best_step=best["step"], dev_acc=[round(v, 4) for v in dev_acc])
         print("DEV (report only) of the kept checkpoint (step %d): accuracy per exit %s" % (
