@@ -165,6 +165,10 @@ def main():
                     "encoder and pooler through a stop-gradient: probes that leave the encoder to the last exit")
     ap.add_argument("--exit-weights", default="", help="comma-separated weight of each exit's loss (default: "
                     "all 1, the paper's plain sum)")
+    ap.add_argument("--lower-lr", default="", help="L:LR: encoder layers 0..L (and the embeddings) learn at LR "
+                    "(a pretrained [CLS] that hardly depends on the input low down needs a larger step to change)")
+    ap.add_argument("--select", choices=("last", "mean"), default="last", help="the checkpoint kept: the best "
+                    "held-out accuracy of the last exit, or of the mean over the exits (early exits count too)")
     ap.add_argument("--teacher", help="a finetune.py output (e.g. the standard model) whose last exit's "
                     "probabilities every exit also learns (knowledge distillation, --distill)")
     ap.add_argument("--distill", type=float, default=0.5, help="with --teacher: each exit's loss is "
@@ -281,17 +285,27 @@ def main():
         print("teacher: the last exit (layer %d) of %s, distillation weight %g at temperature %g" % (
             teacher.c["exit_layers"][-1], a.teacher, a.distill, a.distill_temp), flush=True)
 
-    decay, no_decay, head = [], [], []
+    lower_layer, lower_lr = -1, a.lr
+    if a.lower_lr:
+        lower_layer, lower_lr = int(a.lower_lr.split(":")[0]), float(a.lower_lr.split(":")[1])
+
+    def is_lower(n):
+        return n.startswith("embeddings.") or (n.startswith("encoder.layer.") and int(n.split(".")[2]) <= lower_layer)
+
+    decay, no_decay, head, low_decay, low_no_decay = [], [], [], [], []
     for n, p in model.named_parameters():
         if a.head_lr and n.startswith("exits."):
             head.append(p)
         elif p.dim() < 2 or "embeddings" in n or "mix" in n:
-            no_decay.append(p)
+            (low_no_decay if lower_layer >= 0 and is_lower(n) else no_decay).append(p)
         else:
-            decay.append(p)
+            (low_decay if lower_layer >= 0 and is_lower(n) else decay).append(p)
     groups = [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if head:
         groups.append({"params": head, "weight_decay": 0.0, "lr": a.head_lr})
+    if low_decay:
+        groups += [{"params": low_decay, "weight_decay": a.weight_decay, "lr": lower_lr},
+                   {"params": low_no_decay, "weight_decay": 0.0, "lr": lower_lr}]
     opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.999), eps=1e-6)
     steps_per_epoch = math.ceil(len(tr_c) / a.batch)
     total = max(1, int(round(a.epochs * steps_per_epoch)))
@@ -306,10 +320,11 @@ def main():
         order += T.make_batches(lengths, a.batch, rng)
     order = order[:total]
     evals = sorted(set(range(a.eval_every, total, a.eval_every)) | {total})
-    print("schedule: %g epochs = %d steps of %d (%d per epoch), lr %g%s, warm-up %d then linear decay; "
+    print("schedule: %g epochs = %d steps of %d (%d per epoch), lr %g%s%s, warm-up %d then linear decay; "
           "held-out evaluation every %d steps" % (a.epochs, total, a.batch, steps_per_epoch, a.lr,
-                                                  " (heads %g)" % a.head_lr if a.head_lr else "", warm,
-                                                  a.eval_every), flush=True)
+                                                  " (heads %g)" % a.head_lr if a.head_lr else "",
+                                                  " (embeddings and layers 0-%d: %g)" % (lower_layer, lower_lr)
+                                                  if lower_layer >= 0 else "", warm, a.eval_every), flush=True)
 
     step, best, history, prior_minutes = 0, None, [], 0.0
     resume_path = os.path.join(a.out, "resume.pt")
@@ -389,10 +404,11 @@ def main():
         if step in evals:
             te = time.time()
             accs = T.evaluate(model, ho_c, ho_y)
-            history.append(dict(step=step, epoch=round(step / steps_per_epoch, 3),
-                                minutes=round(prior_minutes + el / 60, 2), heldout_acc=[round(v, 4) for v in accs]))
+            score = round(accs[-1] if a.select == "last" else sum(accs) / len(accs), 5)
+            history.append(dict(step=step, epoch=round(step / steps_per_epoch, 3), minutes=round(
+                prior_minutes + el / 60, 2), heldout_acc=[round(v, 4) for v in accs], score=score))
             mark = ""
-            if best is None or accs[-1] > best["heldout_acc"][-1]:
+            if best is None or score > best["score"]:
                 best = history[-1]
                 model.eval()
                 T.export(model, full_word_emb, row_ids, config, vocab, a.out)
