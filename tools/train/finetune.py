@@ -123,8 +123,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--init", required=True, help="pretrained HF BERT directory (config.json, "
                     "model.safetensors, vocab.txt)")
-    ap.add_argument("--warm", help="an earlier finetune.py output whose tensors replace the pretrained ones of the "
-                    "same name (e.g. a short run of the 1-layer model: its layer 0, pooler and exits.0)")
+    ap.add_argument("--warm", action="append", default=[], help="DIR or DIR=PREFIX,PREFIX...: an earlier "
+                    "finetune.py output whose tensors (those whose names start with a PREFIX) replace the "
+                    "pretrained ones of the same name; repeatable, applied in order (e.g. the standard model, "
+                    "then a short run of the 1-layer model: =embeddings.,encoder.layer.0.,exits.0.)")
     ap.add_argument("--source", default="", help="free text recorded in train_log.json: where --init came "
                     "from (package, version, license)")
     ap.add_argument("--train", required=True)
@@ -191,18 +193,24 @@ def main():
     w = read_safetensors(st_path)
     w = {(k[5:] if k.startswith("bert.") else k): v for k, v in w.items()}
     exit_layers = [int(x) for x in a.exit_layers.split(",")]
-    warm_names = []
-    if a.warm:
-        ww = read_safetensors(os.path.join(a.warm, "model.safetensors"))
-        with open(os.path.join(a.warm, "config.json")) as f:
+    ww = {}
+    for spec in a.warm:
+        wdir, _, prefixes = spec.partition("=")
+        prefixes = tuple(prefixes.split(",")) if prefixes else ("",)
+        wt = read_safetensors(os.path.join(wdir, "model.safetensors"))
+        with open(os.path.join(wdir, "config.json")) as f:
             warm_layers = json.load(f)["exit_layers"]
         # the warm run's exits may sit on other layers: its exit on layer L becomes ours on layer L
-        ww = {rename_exit(k, warm_layers, exit_layers): v for k, v in ww.items()}
-        for k, v in ww.items():
-            if k is not None and not k.endswith(".mix"):
-                w[k] = v
-                warm_names.append(k)
-        print("warm start: %d tensors from %s" % (len(warm_names), a.warm), flush=True)
+        wt = {rename_exit(k, warm_layers, exit_layers): v for k, v in wt.items()}
+        n = 0
+        for k, v in wt.items():
+            if k is not None and k.startswith(prefixes):
+                ww[k] = v   # a mix is restored below, after the model exists
+                if not k.endswith(".mix"):
+                    w[k] = v
+                n += 1
+        print("warm start: %d tensors from %s" % (n, spec), flush=True)
+
     n_layers = a.keep_layers or (exit_layers[-1] + 1)
     assert exit_layers == sorted(set(exit_layers)) and exit_layers[-1] < n_layers <= pc["num_hidden_layers"]
     assert pc.get("hidden_act", "gelu") == "gelu"
@@ -338,7 +346,7 @@ def main():
         print("resumed at step %d from %s" % (step, resume_path), flush=True)
 
     source = dict(init=os.path.abspath(a.init), safetensors_sha256=sha256(st_path), note=a.source,
-                  warm=a.warm and os.path.abspath(a.warm), teacher=a.teacher and os.path.abspath(a.teacher),
+                  warm=a.warm, teacher=a.teacher and os.path.abspath(a.teacher),
                   pretrained_config=pc.get("_name_or_path", ""))
 
     def write_log(final=None):
