@@ -41,7 +41,7 @@ def test_all_exits_bit_identical_to_cli(model, rtj_run, sst2_texts):
     assert len(res) == len(cli) == 872
     for r, c in zip(res, cli):
         same_answer(r, c)
-        assert len(r.exits) == len(c["exits"]) == 4
+        assert len(r.exits) == len(c["exits"]) == 6
         for e, ce in zip(r.exits, c["exits"]):
             assert e.layer == ce["layer"]
             assert np.array_equal(e.logits, f32(ce["logits"])), (r, c)
@@ -133,8 +133,8 @@ def test_tokenize_pair(model):
 def test_info(model):
     i = model.info
     assert (i.layers, i.hidden, i.num_labels, i.labels, i.exit_layers, i.dtype) == \
-        (4, 312, 2, ["negative", "positive"], [0, 1, 2, 3], "int8")
-    assert i.isa in ("scalar", "avx2", "avx512", "neon") and len(i.exit_temperatures) == 4
+        (6, 384, 2, ["negative", "positive"], [0, 1, 2, 3, 4, 5], "int8")
+    assert i.isa in ("scalar", "avx2", "avx512", "neon") and len(i.exit_temperatures) == 6
     assert os.path.basename(i.path) == "default.rtj"
 
 
