@@ -72,6 +72,43 @@ def read_safetensors(path):
     return out
 
 
+def rename_exit(name, from_layers, to_layers):
+    """exits.i.* of a model with exits on from_layers as the name of the exit on the same layer among
+    to_layers; None if to_layers has no exit there; other names unchanged."""
+    parts = name.split(".")
+    if parts[0] != "exits":
+        return name
+    layer = from_layers[int(parts[1])]
+    if layer not in to_layers:
+        return None
+    return ".".join(["exits", str(to_layers.index(layer))] + parts[2:])
+
+
+def load_export(directory, config, row_ids):
+    """A finetune.py output directory back as the PyTorch model (eval mode), its word embeddings cut to
+    row_ids, with the layers and exits its own config.json names."""
+    with open(os.path.join(directory, "config.json")) as f:
+        own = json.load(f)
+    c = dict(config, num_hidden_layers=own["num_hidden_layers"], exit_layers=own["exit_layers"])
+    bw = read_safetensors(os.path.join(directory, "model.safetensors"))
+    use_mix = "exits.0.mix" in bw
+    m = T.EarlyExitBert(c, len(row_ids), use_mix)
+    sd = m.state_dict()
+    for k in sd:
+        if k == "embeddings.word_embeddings.weight":
+            sd[k] = bw[k][torch.tensor(row_ids)]
+        elif not (k.endswith("mix_w") or k.endswith("mix_gamma")):
+            sd[k] = bw[k]
+    m.load_state_dict(sd)
+    if use_mix:   # exported mix = gamma * softmax(w): gamma = sum, w = log(mix / gamma)
+        for k, e in enumerate(m.exits):
+            mix = bw["exits.%d.mix" % k]
+            e.mix_gamma.data.fill_(float(mix.sum()))
+            e.mix_w.data.copy_(torch.log(mix / mix.sum()))
+    m.eval()
+    return m
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -86,8 +123,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--init", required=True, help="pretrained HF BERT directory (config.json, "
                     "model.safetensors, vocab.txt)")
-    ap.add_argument("--warm", help="an earlier finetune.py output whose tensors replace the pretrained ones of the "
-                    "same name (e.g. a short run of the 1-layer model: its layer 0, pooler and exits.0)")
+    ap.add_argument("--warm", action="append", default=[], help="DIR or DIR=PREFIX,PREFIX...: an earlier "
+                    "finetune.py output whose tensors (those whose names start with a PREFIX) replace the "
+                    "pretrained ones of the same name; repeatable, applied in order (e.g. the standard model, "
+                    "then a short run of the 1-layer model: =embeddings.,encoder.layer.0.,exits.0.)")
     ap.add_argument("--source", default="", help="free text recorded in train_log.json: where --init came "
                     "from (package, version, license)")
     ap.add_argument("--train", required=True)
@@ -124,8 +163,19 @@ def main():
     ap.add_argument("--measure", type=int, default=0, help="time N steps, project an epoch, stop")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/resume.pt")
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--detach-early-exits", action="store_true", help="exits below the last one train on the "
+                    "encoder and pooler through a stop-gradient: probes that leave the encoder to the last exit")
     ap.add_argument("--exit-weights", default="", help="comma-separated weight of each exit's loss (default: "
                     "all 1, the paper's plain sum)")
+    ap.add_argument("--lower-lr", default="", help="L:LR: encoder layers 0..L (and the embeddings) learn at LR "
+                    "(a pretrained [CLS] that hardly depends on the input low down needs a larger step to change)")
+    ap.add_argument("--select", choices=("last", "mean"), default="last", help="the checkpoint kept: the best "
+                    "held-out accuracy of the last exit, or of the mean over the exits (early exits count too)")
+    ap.add_argument("--teacher", help="a finetune.py output (e.g. the standard model) whose last exit's "
+                    "probabilities every exit also learns (knowledge distillation, --distill)")
+    ap.add_argument("--distill", type=float, default=0.5, help="with --teacher: each exit's loss is "
+                    "(1 - a) * cross-entropy + a * T^2 * KL(teacher || exit) at temperature --distill-temp")
+    ap.add_argument("--distill-temp", type=float, default=2.0)
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -142,15 +192,25 @@ def main():
     st_path = os.path.join(a.init, "model.safetensors")
     w = read_safetensors(st_path)
     w = {(k[5:] if k.startswith("bert.") else k): v for k, v in w.items()}
-    warm_names = []
-    if a.warm:
-        ww = read_safetensors(os.path.join(a.warm, "model.safetensors"))
-        for k, v in ww.items():
-            if not k.endswith(".mix"):
-                w[k] = v
-                warm_names.append(k)
-        print("warm start: %d tensors from %s" % (len(warm_names), a.warm), flush=True)
     exit_layers = [int(x) for x in a.exit_layers.split(",")]
+    ww = {}
+    for spec in a.warm:
+        wdir, _, prefixes = spec.partition("=")
+        prefixes = tuple(prefixes.split(",")) if prefixes else ("",)
+        wt = read_safetensors(os.path.join(wdir, "model.safetensors"))
+        with open(os.path.join(wdir, "config.json")) as f:
+            warm_layers = json.load(f)["exit_layers"]
+        # the warm run's exits may sit on other layers: its exit on layer L becomes ours on layer L
+        wt = {rename_exit(k, warm_layers, exit_layers): v for k, v in wt.items()}
+        n = 0
+        for k, v in wt.items():
+            if k is not None and k.startswith(prefixes):
+                ww[k] = v   # a mix is restored below, after the model exists
+                if not k.endswith(".mix"):
+                    w[k] = v
+                n += 1
+        print("warm start: %d tensors from %s" % (n, spec), flush=True)
+
     n_layers = a.keep_layers or (exit_layers[-1] + 1)
     assert exit_layers == sorted(set(exit_layers)) and exit_layers[-1] < n_layers <= pc["num_hidden_layers"]
     assert pc.get("hidden_act", "gelu") == "gelu"
@@ -196,6 +256,9 @@ def main():
                   hidden_dropout_prob=pc.get("hidden_dropout_prob", 0.1),
                   attention_probs_dropout_prob=pc.get("attention_probs_dropout_prob", 0.1))
     model = T.EarlyExitBert(config, len(row_ids), not a.no_mix)   # BERT init for the exits
+    if a.detach_early_exits:
+        assert a.no_mix, "--detach-early-exits: the last exit's mix would read the detached layers (use --no-mix)"
+        model.detach_early = True
     full_word_emb = w["embeddings.word_embeddings.weight"].clone()
     sd = model.state_dict()
     loaded = 0
@@ -222,17 +285,35 @@ def main():
                                                  "" if a.no_mix else " (with mix)", loaded, st_path,
                                                  n_params / 1e6), flush=True)
 
-    decay, no_decay, head = [], [], []
+    teacher = None
+    if a.teacher:
+        teacher = load_export(a.teacher, config, row_ids)
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        print("teacher: the last exit (layer %d) of %s, distillation weight %g at temperature %g" % (
+            teacher.c["exit_layers"][-1], a.teacher, a.distill, a.distill_temp), flush=True)
+
+    lower_layer, lower_lr = -1, a.lr
+    if a.lower_lr:
+        lower_layer, lower_lr = int(a.lower_lr.split(":")[0]), float(a.lower_lr.split(":")[1])
+
+    def is_lower(n):
+        return n.startswith("embeddings.") or (n.startswith("encoder.layer.") and int(n.split(".")[2]) <= lower_layer)
+
+    decay, no_decay, head, low_decay, low_no_decay = [], [], [], [], []
     for n, p in model.named_parameters():
         if a.head_lr and n.startswith("exits."):
             head.append(p)
         elif p.dim() < 2 or "embeddings" in n or "mix" in n:
-            no_decay.append(p)
+            (low_no_decay if lower_layer >= 0 and is_lower(n) else no_decay).append(p)
         else:
-            decay.append(p)
+            (low_decay if lower_layer >= 0 and is_lower(n) else decay).append(p)
     groups = [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if head:
         groups.append({"params": head, "weight_decay": 0.0, "lr": a.head_lr})
+    if low_decay:
+        groups += [{"params": low_decay, "weight_decay": a.weight_decay, "lr": lower_lr},
+                   {"params": low_no_decay, "weight_decay": 0.0, "lr": lower_lr}]
     opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.999), eps=1e-6)
     steps_per_epoch = math.ceil(len(tr_c) / a.batch)
     total = max(1, int(round(a.epochs * steps_per_epoch)))
@@ -247,10 +328,11 @@ def main():
         order += T.make_batches(lengths, a.batch, rng)
     order = order[:total]
     evals = sorted(set(range(a.eval_every, total, a.eval_every)) | {total})
-    print("schedule: %g epochs = %d steps of %d (%d per epoch), lr %g%s, warm-up %d then linear decay; "
+    print("schedule: %g epochs = %d steps of %d (%d per epoch), lr %g%s%s, warm-up %d then linear decay; "
           "held-out evaluation every %d steps" % (a.epochs, total, a.batch, steps_per_epoch, a.lr,
-                                                  " (heads %g)" % a.head_lr if a.head_lr else "", warm,
-                                                  a.eval_every), flush=True)
+                                                  " (heads %g)" % a.head_lr if a.head_lr else "",
+                                                  " (embeddings and layers 0-%d: %g)" % (lower_layer, lower_lr)
+                                                  if lower_layer >= 0 else "", warm, a.eval_every), flush=True)
 
     step, best, history, prior_minutes = 0, None, [], 0.0
     resume_path = os.path.join(a.out, "resume.pt")
@@ -264,6 +346,7 @@ def main():
         print("resumed at step %d from %s" % (step, resume_path), flush=True)
 
     source = dict(init=os.path.abspath(a.init), safetensors_sha256=sha256(st_path), note=a.source,
+                  warm=a.warm, teacher=a.teacher and os.path.abspath(a.teacher),
                   pretrained_config=pc.get("_name_or_path", ""))
 
     def write_log(final=None):
@@ -294,6 +377,13 @@ def main():
         x, y = T.collate(tr_c, tr_y, b)
         logits = model(x)
         losses = [F.cross_entropy(z, y) for z in logits]
+        if teacher is not None:
+            tt = a.distill_temp
+            with torch.no_grad():
+                soft = F.softmax(teacher(x)[-1] / tt, -1)
+            losses = [(1 - a.distill) * ce + a.distill * tt * tt *
+                      F.kl_div(F.log_softmax(z / tt, -1), soft, reduction="batchmean")
+                      for ce, z in zip(losses, logits)]
         loss = sum(wk * lk for wk, lk in zip(ew, losses))   # the paper's loss: plain sum over exits
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -322,10 +412,11 @@ def main():
         if step in evals:
             te = time.time()
             accs = T.evaluate(model, ho_c, ho_y)
-            history.append(dict(step=step, epoch=round(step / steps_per_epoch, 3),
-                                minutes=round(prior_minutes + el / 60, 2), heldout_acc=[round(v, 4) for v in accs]))
+            score = round(accs[-1] if a.select == "last" else sum(accs) / len(accs), 5)
+            history.append(dict(step=step, epoch=round(step / steps_per_epoch, 3), minutes=round(
+                prior_minutes + el / 60, 2), heldout_acc=[round(v, 4) for v in accs], score=score))
             mark = ""
-            if best is None or accs[-1] > best["heldout_acc"][-1]:
+            if best is None or score > best["score"]:
                 best = history[-1]
                 model.eval()
                 T.export(model, full_word_emb, row_ids, config, vocab, a.out)
@@ -349,22 +440,7 @@ def main():
     final = None
     if a.dev and best is not None:
         # the kept checkpoint, read back from OUT, evaluated once on dev (report only)
-        m2 = T.EarlyExitBert(config, len(row_ids), not a.no_mix)
-        bw = read_safetensors(os.path.join(a.out, "model.safetensors"))
-        sd2 = m2.state_dict()
-        for k in sd2:
-            if k == "embeddings.word_embeddings.weight":
-                sd2[k] = bw[k][torch.tensor(row_ids)]
-            elif k.startswith("exits.") and (k.endswith("mix_w") or k.endswith("mix_gamma")):
-                pass
-            else:
-                sd2[k] = bw[k]
-        m2.load_state_dict(sd2)
-        if not a.no_mix:   # exported mix = gamma * softmax(w): gamma = sum, w = log(mix / gamma)
-            for k, e in enumerate(m2.exits):
-                mix = bw["exits.%d.mix" % k]
-                e.mix_gamma.data.fill_(float(mix.sum()))
-                e.mix_w.data.copy_(torch.log(mix / mix.sum()))
+        m2 = load_export(a.out, config, row_ids)
         dev_acc = T.evaluate(m2, dv_c, dv_y)
         final = dict(best_step=best["step"], dev_acc=[round(v, 4) for v in dev_acc])
         print("DEV (report only) of the kept checkpoint (step %d): accuracy per exit %s" % (

@@ -211,6 +211,9 @@ class EarlyExitBert(nn.Module):
         s.pooler = Pooler(c)
         s.exits = nn.ModuleList([Exit(c, L, use_mix) for L in c["exit_layers"]])
         s.dropout = nn.Dropout(c["hidden_dropout_prob"])
+        # True: the exits below the last one see the encoder and pooler through a stop-gradient, so they are
+        # trained as probes of the encoder the last exit alone shapes (finetune.py --detach-early-exits)
+        s.detach_early = False
         s.apply(s._init)
 
     @staticmethod
@@ -231,7 +234,11 @@ class EarlyExitBert(nn.Module):
         last = s.c["exit_layers"][-1]
         for j in range(last + 1):
             h = s.encoder.layer[j](h, mask)
-            pooled.append(torch.tanh(s.pooler.dense(h[:, 0])))
+            if s.detach_early and j < last:
+                d = s.pooler.dense
+                pooled.append(torch.tanh(F.linear(h[:, 0].detach(), d.weight.detach(), d.bias.detach())))
+            else:
+                pooled.append(torch.tanh(s.pooler.dense(h[:, 0])))
         for e in s.exits:
             if e.use_mix:
                 xk = (torch.stack(pooled[:e.layer + 1], 0) * e.mix()[:, None, None]).sum(0)
