@@ -201,7 +201,7 @@ static const char *const SELFTEST =
     "references: INT8 accumulators must be exact, floats within the error bound derived for each kernel.\n"
     "Then a model (default: the bundled one) is run on a few fixed inputs under every kernel set the CPU can\n"
     "run and compared with the scalar set: every exit's label and the exit taken at threshold 0.9 must be the\n"
-    "same, logits within 1e-4 (1 + |z|) for FP32 and a quarter of the logits' RMS for INT8. RTJ_ISA does not\n"
+    "same, logits within 1e-4 (1 + |z|) for FP32 and a quarter of the logits' RMS (all inputs and exits) for INT8. RTJ_ISA does not\n"
     "narrow it: every set is checked. Takes well under a second on the bundled model.\n"
     "\n"
     "  --model PATH   the model to check (checkpoint directory or .rtj file)\n"

@@ -192,7 +192,7 @@ typedef void (*rtj_selftest_report_fn)(const rtj_selftest_check *check, void *us
  * loaded once per runnable table (opts as for rtj_model_load; threads are ignored: one) on a few fixed
  * inputs, against the scalar table: every exit's label and the exit taken at threshold 0.9 equal (where the
  * scalar answer is not within the bound of a tie), logits within 1e-4 (1 + |z|) for FP32 and a quarter of
- * the logits' RMS for INT8 (the bounds the test suite holds each table to against PyTorch). report (may be
+ * the RMS of all its logits (every input and exit) for INT8 (the bounds the test suite holds each table to against PyTorch). report (may be
  * NULL) is called once per check, in order. *failed (if not NULL) gets the number of failed checks.
  * Returns RTJ_OK when the checks ran (whether or not they passed), an error when they could not run (the
  * model did not load, out of memory; err says why). Takes well under a second on the bundled model. */
