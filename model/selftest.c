@@ -20,8 +20,8 @@ static const char *const texts[] = {
     "a charming and often affecting journey",
     "unflinchingly bleak and desperate",
     "the movie was a total waste of time , and the acting was even worse than the plot , which says a lot",
-    "it is not a bad film , but it is not a good one either ; it sits somewhere in the middle of a long , "
-    "slow afternoon that some will enjoy and many will forget before the credits have finished rolling",
+    ("it is not a bad film , but it is not a good one either ; it sits somewhere in the middle of a long , "
+     "slow afternoon that some will enjoy and many will forget before the credits have finished rolling"),
 };
 #define N_TEXTS (sizeof texts / sizeof texts[0])
 static const char *const pair[2] = {"A man is sleeping on a bench in the park.", "A person rests."};
