@@ -35,3 +35,8 @@ nice -n 19 "$PY" tools/train/finetune.py "${COMMON[@]}" --exit-layers 0,1,2,3,4,
     --seed 4321 --warm "$OUT/standard" --warm "$OUT/warm1=embeddings.,encoder.layer.0.,exits.0." --teacher "$OUT/standard" \
     --distill 0.5 --distill-temp 2 --select mean --eval-every 250 --max-minutes 40 --out "$OUT/multiexit" \
     >> "$OUT/multiexit.log" 2>&1
+# The paper's efficient baselines (not needed for the model): the first K layers fine-tuned alone.
+for k in 2 3; do
+  nice -n 19 "$PY" tools/train/finetune.py "${COMMON[@]}" --exit-layers $((k - 1)) --keep-layers $k --lr 3e-4 \
+      --head-lr 3e-3 --seed 1234 --epochs 0.25 --eval-every 250 --out "$OUT/eff$k" >> "$OUT/eff$k.log" 2>&1
+done
