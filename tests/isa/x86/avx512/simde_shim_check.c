@@ -68,7 +68,15 @@ int rtj_emu_shim_check(char *msg, size_t len)
         if (!(r1 != r1 && r2 != r2) && !same(&r1, &r2, 4, "_mm512_reduce_add_ps", c, msg, len))
             return 0;
         r1 = _mm512_reduce_max_ps(vf), r2 = rtj_emu_mm512_reduce_max_ps(vf);
-        if (!(r1 != r1 && r2 != r2) && !same(&r1, &r2, 4, "_mm512_reduce_max_ps", c, msg, len))
+        /* With a NaN lane the answer depends on the compiler's reduction tree (maxps returns its second
+         * operand when either is NaN): the shim follows GCC's, so under another compiler only NaN-free
+         * vectors must agree. */
+#if defined(__clang__)
+        const int order_matters = c % 5 == 0;
+#else
+        const int order_matters = 0;
+#endif
+        if (!order_matters && !(r1 != r1 && r2 != r2) && !same(&r1, &r2, 4, "_mm512_reduce_max_ps", c, msg, len))
             return 0;
         const __mmask16 k = (__mmask16)(c % 17 == 16 ? 0xFFFFu : ((1u << (c % 17)) - 1u) ^ (c & 8 ? 0x5555u : 0));
         __m512 l1 = _mm512_maskz_loadu_ps(k, f), l2 = rtj_emu_mm512_maskz_loadu_ps(k, f);
