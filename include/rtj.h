@@ -26,7 +26,8 @@ typedef enum rtj_status {
     RTJ_ERR_TENSOR,       /* a tensor is missing or has the wrong dtype or shape */
     RTJ_ERR_ARG,          /* an argument is invalid (NULL, out of range, threshold outside [0, 1]) */
     RTJ_ERR_ISA,          /* RTJ_ISA names an instruction set this CPU cannot run */
-    RTJ_ERR_INPUT,        /* the input cannot be classified (no tokens, token id out of range) */
+    RTJ_ERR_INPUT,        /* the input cannot be classified (no tokens, token id out of range, or the model's
+                             values overflow float on it: an exit's logits are not finite) */
 } rtj_status;
 
 RTJ_API const char *rtj_strerror(rtj_status status);

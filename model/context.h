@@ -34,6 +34,7 @@ struct rtj_context {
     float *exit_x;          /* [hidden] */
     float *logits, *probs;  /* [instances, exits, labels] */
     rtj_exit_output *exit_out; /* [instances, exits] */
+    int nonfinite;             /* an exit's logits left float range in this call: its answer would be made up */
     rtj_tok_output *tok;    /* [tok_cap]: tokenizer outputs, reused (zeroed = initialised) */
     size_t tok_cap;
     const int32_t **ids_ptr, **types_ptr;

@@ -16,7 +16,7 @@ const char *rtj_strerror(rtj_status status)
     case RTJ_ERR_TENSOR: return "missing or mis-shaped tensor";
     case RTJ_ERR_ARG: return "invalid argument";
     case RTJ_ERR_ISA: return "instruction set not available on this CPU";
-    case RTJ_ERR_INPUT: return "input cannot be classified";
+    case RTJ_ERR_INPUT: return "input cannot be classified (no tokens, a token id out of range, or the model's values left float range on it)";
     }
     return "unknown error";
 }

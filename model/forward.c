@@ -225,6 +225,7 @@ static const float *exit_head(rtj_context *c, size_t inst, size_t k)
         for (size_t i = 0; i < h; i++)
             s += (double)e->weight[l * h + i] * x[i];
         logits[l] = (float)(s / e->temperature);
+        c->nonfinite |= !isfinite(logits[l]);
     }
     m->kt->f32_softmax(nl, logits, NULL, probs);
     c->exit_out[inst * ne + k] = (rtj_exit_output){e->layer, logits, probs};
@@ -298,6 +299,7 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
         return s;
     const size_t h = (size_t)cfg->hidden, ne = (size_t)cfg->num_exits;
     size_t row = 0;
+    c->nonfinite = 0;
     for (size_t i = 0; i < n; i++) {
         c->act[i] = i;
         c->act_off[i] = row;
@@ -342,6 +344,10 @@ rtj_status rtj_forward_batch(rtj_context *c, size_t n, const size_t *lens, const
         rows = new_rows;
     }
 
+    /* Finite weights (checked at load) can still overflow float on an input (huge weights, a long product):
+     * an exit's logits are then Inf or NaN and any answer would be made up, so the call fails instead. */
+    if (c->nonfinite)
+        return RTJ_ERR_INPUT;
     const size_t nl = (size_t)cfg->num_labels;
     for (size_t i = 0; i < n; i++) {
         const int k = c->answer[i];

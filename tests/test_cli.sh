@@ -116,6 +116,12 @@ check "selftest --json: one object per check, no model" bash -c "
     ! grep -v '\"pass\": true' '$T/out' && ! grep -q '\"check\": \"model' '$T/out'"
 expect "selftest on a checkpoint directory, FP32" 0 "$RUN" selftest --model "$M"
 check "selftest: the FP32 checkpoint's row" bash -c "grep -q 'model model fp32: ' '$T/out' || [ \"$runnable\" = scalar ]"
+# Finite weights whose products overflow float: an error naming the input, never a made-up answer.
+"$MKMODEL" "$T/overflow" --seed 7 --weight-scale 1e30 || { echo "cannot make the overflowing model"; exit 1; }
+expect_error "classify on a model whose values overflow" 1 "input 1 cannot be classified.*float range" \
+    "$RUN" classify --model "$T/overflow" "a great movie"
+expect_error "classify --json on a model whose values overflow" 1 "cannot be classified" \
+    "$RUN" classify --model "$T/overflow" --json --all-exits "a great movie"
 expect_error "selftest of a missing model" 1 "no such file" "$RUN" selftest --model "$T/nonexistent"
 expect_error "selftest with an unknown flag" 2 "unknown option" "$RUN" selftest --bogus
 expect_error "selftest with --model and --no-model" 2 "cannot be used together" "$RUN" selftest --no-model --model "$M"

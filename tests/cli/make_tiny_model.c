@@ -3,7 +3,8 @@
  * exit heads. 2 layers, hidden 32, 2 heads, FFN 64, 64 positions (so that truncation is easy to reach),
  * exits after layers 0 and 1 (exit 1 with a `mix`), labels negative/positive.
  *
- * usage: make_tiny_model DIR [--seed N] [--temps T0,T1]
+ * usage: make_tiny_model DIR [--seed N] [--temps T0,T1] [--weight-scale S]
+ * (--weight-scale multiplies every matrix: 1e30 gives finite weights whose products overflow float)
  *
  * It lives in tests/cli/ rather than tests/ because every .c file directly in tests/ is linked into the Criterion suite,
  * whose main() this program's would replace. No dependencies: the tests must not need Python. */
@@ -36,6 +37,7 @@ typedef struct tensor {
 } tensor;
 
 static tensor tensors[128];
+static float weight_scale = 1; /* --weight-scale */
 static int n_tensors;
 
 /* A tensor filled with uniform values in [center - scale, center + scale]. */
@@ -53,7 +55,7 @@ static void add(const char *name, size_t rows, size_t cols, float center, float 
         exit(1);
     }
     for (size_t i = 0; i < n; i++)
-        t->data[i] = center + scale * (float)(2.0 * uniform() - 1.0);
+        t->data[i] = (center + scale * (float)(2.0 * uniform() - 1.0)) * (rows ? weight_scale : 1);
 }
 
 static size_t numel(const tensor *t) { return t->ndim == 2 ? t->shape[0] * t->shape[1] : t->shape[0]; }
@@ -153,15 +155,17 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--temps") == 0 && i + 1 < argc)
             temps = argv[++i];
+        else if (strcmp(argv[i], "--weight-scale") == 0 && i + 1 < argc)
+            weight_scale = strtof(argv[++i], NULL);
         else if (argv[i][0] != '-' && !dir)
             dir = argv[i];
         else {
-            fprintf(stderr, "usage: make_tiny_model DIR [--seed N] [--temps T0,T1]\n");
+            fprintf(stderr, "usage: make_tiny_model DIR [--seed N] [--temps T0,T1] [--weight-scale S]\n");
             return 2;
         }
     }
     if (!dir) {
-        fprintf(stderr, "usage: make_tiny_model DIR [--seed N] [--temps T0,T1]\n");
+        fprintf(stderr, "usage: make_tiny_model DIR [--seed N] [--temps T0,T1] [--weight-scale S]\n");
         return 2;
     }
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
