@@ -12,6 +12,7 @@
 
 #include "../../kernels/kernel_list.h"
 #include "../ukernel_common.h"
+#include "avx2_cols.h"
 
 /* The 4 activation bytes of one k group, broadcast to all 8 lanes (vpbroadcastd from memory). */
 RTJ_ALWAYS_INLINE __m256i q8_avx2_bcast4(const uint8_t *p)
@@ -19,13 +20,6 @@ RTJ_ALWAYS_INLINE __m256i q8_avx2_bcast4(const uint8_t *p)
     int32_t v;
     memcpy(&v, p, sizeof v);
     return _mm256_set1_epi32(v);
-}
-
-/* Columns [0, nr) of a row: full vectors when nr >= 16, vmaskmov otherwise (the last panel only), which
- * neither reads nor writes lanes past nr. */
-RTJ_ALWAYS_INLINE __m256 q8_avx2_load_cols(const float *p, int full, __m256i mask)
-{
-    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
 }
 
 /* The 16 columns of row r (acc0: columns 0-7, acc1: 8-15), nr of them stored. epi == NULL: the raw int32
@@ -37,11 +31,8 @@ RTJ_ALWAYS_INLINE void q8_avx2_store_row(void *c, size_t ldc, size_t r, __m256i 
 {
     const int full = nr >= RTJ_Q8_PANEL;
     __m256i m0 = _mm256_setzero_si256(), m1 = m0;
-    if (!full) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
-        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
-    }
+    if (!full)
+        avx2_cols_masks(nr, &m0, &m1);
     if (!epi) {
         int32_t *cr = (int32_t *)c + r * ldc;
         if (full) {
@@ -73,16 +64,10 @@ RTJ_ALWAYS_INLINE void q8_avx2_store_row(void *c, size_t ldc, size_t r, __m256i 
     }
     if (epi->op == RTJ_EPI_RESIDUAL) {
         const float *rr = epi->res + r * epi->ldres;
-        y0 = _mm256_add_ps(y0, q8_avx2_load_cols(rr, full, m0));
-        y1 = _mm256_add_ps(y1, q8_avx2_load_cols(rr + 8, full, m1));
+        y0 = _mm256_add_ps(y0, avx2_load_cols(rr, full, m0));
+        y1 = _mm256_add_ps(y1, avx2_load_cols(rr + 8, full, m1));
     }
-    if (full) {
-        _mm256_storeu_ps(cr, y0);
-        _mm256_storeu_ps(cr + 8, y1);
-    } else {
-        _mm256_maskstore_ps(cr, m0, y0);
-        _mm256_maskstore_ps(cr + 8, m1, y1);
-    }
+    avx2_store_cols(cr, y0, y1, full, m0, m1);
 }
 
 /* GELU on the mrc stored rows, after the last store: the accumulators are dead by then, so the calls

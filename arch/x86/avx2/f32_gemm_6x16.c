@@ -13,6 +13,7 @@
 
 #include "../../../kernels/kernel_list.h"
 #include "../../ukernel_common.h"
+#include "../avx2_cols.h"
 
 #define MR 6
 #define NR 16
@@ -50,24 +51,16 @@
  * 2 bias vectors + 2 masks would not fit in 16 registers, and GCC then spills an accumulator in the
  * k loop as well. The reloads hit L1. Tail (nr < NR, the last panel only): vmaskmov, which neither
  * reads nor writes lanes past nr. */
-RTJ_ALWAYS_INLINE __m256 load_cols(const float *p, int full, __m256i mask)
-{
-    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
-}
-
 RTJ_ALWAYS_INLINE void store_row(float *cr, __m256 y0, __m256 y1, size_t nr, int accumulate,
                                  const rtj_f32_epi *epi, size_t r)
 {
     const int full = nr >= NR;
     __m256i m0 = _mm256_setzero_si256(), m1 = m0;
-    if (!full) {
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
-        m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
-    }
+    if (!full)
+        avx2_cols_masks(nr, &m0, &m1);
     if (accumulate) {
-        y0 = _mm256_add_ps(y0, load_cols(cr, full, m0));
-        y1 = _mm256_add_ps(y1, load_cols(cr + 8, full, m1));
+        y0 = _mm256_add_ps(y0, avx2_load_cols(cr, full, m0));
+        y1 = _mm256_add_ps(y1, avx2_load_cols(cr + 8, full, m1));
     }
     if (epi) {
         const __m256 valpha = _mm256_set1_ps(epi->alpha);
@@ -80,17 +73,11 @@ RTJ_ALWAYS_INLINE void store_row(float *cr, __m256 y0, __m256 y1, size_t nr, int
         }
         if (epi->op == RTJ_EPI_RESIDUAL) {
             const float *rr = epi->res + r * epi->ldres;
-            y0 = _mm256_add_ps(y0, load_cols(rr, full, m0));
-            y1 = _mm256_add_ps(y1, load_cols(rr + 8, full, m1));
+            y0 = _mm256_add_ps(y0, avx2_load_cols(rr, full, m0));
+            y1 = _mm256_add_ps(y1, avx2_load_cols(rr + 8, full, m1));
         }
     }
-    if (full) {
-        _mm256_storeu_ps(cr, y0);
-        _mm256_storeu_ps(cr + 8, y1);
-    } else {
-        _mm256_maskstore_ps(cr, m0, y0);
-        _mm256_maskstore_ps(cr + 8, m1, y1);
-    }
+    avx2_store_cols(cr, y0, y1, full, m0, m1);
 }
 
 #define ROW_STORE(r)                                                                                    \
